@@ -1,0 +1,54 @@
+"""The package's one exception, and the messages it carries.
+
+Exception tree (httpx's own on the left)::
+
+    httpx.HTTPError
+    └── httpx.TransportError
+        └── SSEError            the response is not an event stream,
+                                an event exceeded max_event_size,
+                                or reconnection gave up
+
+Network failures are not wrapped: they surface as httpx's own exceptions
+(httpx.ReadError, httpx.ReadTimeout, ...) when not reconnecting.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import httpx
+
+
+class SSEError(httpx.TransportError):
+    """Something about a stream that a Server-Sent Events client cannot go on with.
+
+    ``response`` is the `httpx.Response` it concerns, or ``None`` (the decoder works
+    on bytes alone, so its errors carry no response).
+    """
+
+    def __init__(self, message: str, *, response: Optional[httpx.Response] = None) -> None:
+        request = response.request if response is not None else None
+        super().__init__(message, request=request)
+        self.response = response
+
+
+BODY_PREVIEW_BYTES = 200
+
+
+def describe_bad_response(response: httpx.Response, body_start: bytes) -> str:
+    """Say why ``response`` is not an event stream, in terms a user can act on."""
+    content_type = response.headers.get("content-type")
+    received = repr(content_type) if content_type is not None else "no Content-Type"
+    reason = f" {response.reason_phrase}" if response.reason_phrase else ""
+    if 200 <= response.status_code < 300:
+        problem = f"expected Content-Type 'text/event-stream', got {received}"
+    else:
+        problem = f"not an event stream (Content-Type {received})"
+    message = f"HTTP {response.status_code}{reason} from {response.request.url}: {problem}"
+    if body_start:
+        preview = body_start[:BODY_PREVIEW_BYTES].decode("utf-8", "replace")
+        ellipsis = "..." if len(body_start) > BODY_PREVIEW_BYTES else ""
+        message += f"; body starts: {preview!r}{ellipsis}"
+    else:
+        message += "; empty body"
+    return message

@@ -1,0 +1,86 @@
+"""The event type that every reader in the package hands out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+_new_tuple = tuple.__new__
+
+
+class ServerSentEvent(tuple):  # type: ignore[type-arg]
+    """One dispatched server-sent event.
+
+    Immutable and hashable, compared by value. ``id`` is the last event ID in effect
+    when the event was dispatched (like the browser's ``MessageEvent.lastEventId``);
+    ``retry`` is the reconnection time in milliseconds carried by this event's block,
+    else ``None``.
+
+    >>> sse = ServerSentEvent(data='{"n": 1}', id="7")
+    >>> sse.json()
+    {'n': 1}
+    """
+
+    # A tuple subclass: building one is a single C call, which matters at a million
+    # events per second. Equality is restricted to other events (see __eq__).
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        event: str = "message",
+        data: str = "",
+        id: str = "",
+        retry: Optional[int] = None,
+    ) -> ServerSentEvent:
+        return _new_tuple(cls, (event, data, id, retry))
+
+    @property
+    def event(self) -> str:
+        """The event type: the block's ``event`` field, or ``"message"``."""
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def data(self) -> str:
+        """The event's data: its ``data`` lines joined with ``"\\n"``."""
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def id(self) -> str:
+        """The last event ID in effect when this event was dispatched."""
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def retry(self) -> Optional[int]:
+        """The reconnection time (ms) this event's block carried, else ``None``."""
+        return self[3]  # type: ignore[no-any-return]
+
+    def json(self) -> Any:
+        """Parse ``data`` as JSON."""
+        return json.loads(self[1])
+
+    def __eq__(self, other: object) -> bool:
+        # Unlike a plain tuple, an event is never equal to a tuple of the same values
+        # (NotImplemented would let tuple's own comparison answer for the other side).
+        if type(other) is not ServerSentEvent:
+            return False if isinstance(other, tuple) else NotImplemented
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        if type(other) is not ServerSentEvent:
+            return True if isinstance(other, tuple) else NotImplemented
+        return tuple.__ne__(self, other)
+
+    __hash__ = tuple.__hash__
+
+    def __repr__(self) -> str:
+        parts = [f"event={self[0]!r}"]
+        if self[1]:
+            parts.append(f"data={self[1]!r}")
+        if self[2]:
+            parts.append(f"id={self[2]!r}")
+        if self[3] is not None:
+            parts.append(f"retry={self[3]!r}")
+        return f"ServerSentEvent({', '.join(parts)})"
+
+    def __getnewargs__(self) -> tuple[str, str, str, Optional[int]]:
+        return (self[0], self[1], self[2], self[3])
