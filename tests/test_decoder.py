@@ -67,13 +67,24 @@ CASES = [
     Case("data with empty value then text", b"data:\ndata: x\n\n", [E(data="\nx")]),
     Case("one trailing LF removed only", b"data: a\ndata\n\n", [E(data="a\n")]),
     Case("event type", b"event: add\ndata: 1\n\n", [E(event="add", data="1")]),
-    Case("event type resets after dispatch", b"event: add\ndata: 1\n\ndata: 2\n\n", [E(event="add", data="1"), E(data="2")]),
+    Case(
+        "event type resets after dispatch",
+        b"event: add\ndata: 1\n\ndata: 2\n\n",
+        [E(event="add", data="1"), E(data="2")],
+    ),
     Case("empty event type means message", b"event:\ndata: 1\n\n", [E(data="1")]),
     Case("event without data dispatches nothing and resets type", b"event: a\n\ndata: 1\n\n", [E(data="1")]),
     Case("id sets last event id", b"id: 7\ndata: a\n\n", [E(data="a", id="7")], last_event_id="7"),
-    Case("id carries to later events", b"id: 7\ndata: a\n\ndata: b\n\n", [E(data="a", id="7"), E(data="b", id="7")], "7"),
+    Case(
+        "id carries to later events", b"id: 7\ndata: a\n\ndata: b\n\n", [E(data="a", id="7"), E(data="b", id="7")], "7"
+    ),
     Case("empty id resets", b"id: 7\ndata: a\n\nid\ndata: b\n\n", [E(data="a", id="7"), E(data="b")], ""),
-    Case("id with NUL ignored", b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n", [E(data="a", id="1"), E(data="b", id="1")], "1"),
+    Case(
+        "id with NUL ignored",
+        b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n",
+        [E(data="a", id="1"), E(data="b", id="1")],
+        "1",
+    ),
     Case("id-only block sets last id, no event", b"id: 5\n\ndata: a\n\n", [E(data="a", id="5")], "5"),
     Case("id in unterminated block never counts", b"id: 1\ndata: a\n\nid: 2\ndata: b\n", [E(data="a", id="1")], "1"),
     Case("retry digits", b"retry: 1500\ndata: a\n\n", [E(data="a", retry=1500)], retry=1500),
@@ -82,7 +93,9 @@ CASES = [
     Case("retry with space ignored", b"retry:  100\ndata: a\n\n", [E(data="a")]),
     Case("retry unicode digits ignored", "retry: ١٢\ndata: a\n\n".encode(), [E(data="a")]),
     Case("retry-only block: no event, retry kept", b"retry: 300\n\ndata: a\n\n", [E(data="a")], retry=300),
-    Case("retry belongs to its block", b"retry: 3\ndata: a\n\ndata: b\n\n", [E(data="a", retry=3), E(data="b")], retry=3),
+    Case(
+        "retry belongs to its block", b"retry: 3\ndata: a\n\ndata: b\n\n", [E(data="a", retry=3), E(data="b")], retry=3
+    ),
     Case("unknown field ignored", b"foo: bar\ndata: a\n\n", [E(data="a")]),
     Case("field names are case-sensitive", b"Data: a\nDATA: b\ndata: c\n\n", [E(data="c")]),
     Case("space before colon is part of name", b"data : a\ndata: b\n\n", [E(data="b")]),
@@ -91,7 +104,11 @@ CASES = [
     Case("blank lines alone dispatch nothing", b"\n\n\r\n\r", []),
     Case("invalid UTF-8 becomes U+FFFD", b"data: a\xffb\xc3\n\n", [E(data="a\ufffdb\ufffd")]),
     Case("multi-byte characters", "data: héllo 世界 🎉\n\n".encode(), [E(data="héllo 世界 🎉")]),
-    Case("unicode line separators are not line ends", "data: a\u2028b\u0085c\x0cd\x1ce\n\n".encode(), [E(data="a\u2028b\u0085c\x0cd\x1ce")]),
+    Case(
+        "unicode line separators are not line ends",
+        "data: a\u2028b\u0085c\x0cd\x1ce\n\n".encode(),
+        [E(data="a\u2028b\u0085c\x0cd\x1ce")],
+    ),
     Case("NUL in data kept", b"data: a\x00b\n\n", [E(data="a\x00b")]),
     Case(
         "sse-starlette style",
@@ -257,8 +274,31 @@ def reference_parse(stream: bytes) -> Tuple[List[ServerSentEvent], str, Optional
 
 
 sse_alphabet = st.sampled_from(
-    [b"data", b"data:", b"data: ", b"event: ", b"id: ", b"id:\x00", b"retry: ", b"retry:", b":", b"x", b"12", b" ",
-     b"\n", b"\r", b"\r\n", b"\n\n", b"\xef\xbb\xbf", b"\xc3\xa9", b"\xf0\x9f", b"\x8e\x89", b"\xff", b"\x00", b"foo:"]
+    [
+        b"data",
+        b"data:",
+        b"data: ",
+        b"event: ",
+        b"id: ",
+        b"id:\x00",
+        b"retry: ",
+        b"retry:",
+        b":",
+        b"x",
+        b"12",
+        b" ",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\n\n",
+        b"\xef\xbb\xbf",
+        b"\xc3\xa9",
+        b"\xf0\x9f",
+        b"\x8e\x89",
+        b"\xff",
+        b"\x00",
+        b"foo:",
+    ]
 )
 sse_streams = st.lists(sse_alphabet, max_size=60).map(b"".join) | st.binary(max_size=200)
 

@@ -38,7 +38,9 @@ class EventSource:
     ``iter_sse()`` / ``aiter_sse()``.
     """
 
-    def __init__(self, response: Optional[httpx.Response], *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE) -> None:
+    def __init__(
+        self, response: Optional[httpx.Response], *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+    ) -> None:
         self._response = response
         self._decoder = SSEDecoder(max_event_size=max_event_size)
         self._client: Union[httpx.Client, httpx.AsyncClient, None] = None
@@ -75,7 +77,9 @@ class EventSource:
             policy = Reconnect() if reconnect is True else reconnect
             source._reconnect = ReconnectState(policy)
         # Events before the stream's first id carry the one we resume from.
-        source._decoder = SSEDecoder(max_event_size=max_event_size, last_event_id=request.headers.get("Last-Event-ID", ""))
+        source._decoder = SSEDecoder(
+            max_event_size=max_event_size, last_event_id=request.headers.get("Last-Event-ID", "")
+        )
         source._client = client
         source._request = request
         source._send_options = send_options
@@ -241,7 +245,9 @@ class EventSource:
             await self._response.aclose()
 
 
-def iter_sse(response: httpx.Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE) -> Iterator[ServerSentEvent]:
+def iter_sse(
+    response: httpx.Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+) -> Iterator[ServerSentEvent]:
     """Read a streamed response as events.
 
     >>> with client.stream("GET", url) as response:  # doctest: +SKIP
@@ -254,7 +260,9 @@ def iter_sse(response: httpx.Response, *, max_event_size: Optional[int] = DEFAUL
     return EventSource(response, max_event_size=max_event_size).iter_sse()
 
 
-def aiter_sse(response: httpx.Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE) -> AsyncIterator[ServerSentEvent]:
+def aiter_sse(
+    response: httpx.Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+) -> AsyncIterator[ServerSentEvent]:
     """The async twin of `iter_sse`."""
     return EventSource(response, max_event_size=max_event_size).aiter_sse()
 
@@ -281,7 +289,13 @@ def connect_sse(
     given. Other keyword arguments go to the request as in ``client.stream``.
     """
     source = EventSource._for_request(
-        client, method, url, reconnect=reconnect, last_event_id=last_event_id, max_event_size=max_event_size, options=kwargs
+        client,
+        method,
+        url,
+        reconnect=reconnect,
+        last_event_id=last_event_id,
+        max_event_size=max_event_size,
+        options=kwargs,
     )
     source._connect()
     try:
@@ -303,7 +317,13 @@ async def aconnect_sse(
 ) -> AsyncIterator[EventSource]:
     """The async twin of `connect_sse`."""
     source = EventSource._for_request(
-        client, method, url, reconnect=reconnect, last_event_id=last_event_id, max_event_size=max_event_size, options=kwargs
+        client,
+        method,
+        url,
+        reconnect=reconnect,
+        last_event_id=last_event_id,
+        max_event_size=max_event_size,
+        options=kwargs,
     )
     await source._aconnect()
     try:

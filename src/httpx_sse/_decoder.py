@@ -170,14 +170,12 @@ class SSEDecoder:
                 data.append(value)
             elif name == "event":
                 event_type = value
-            elif name == "id":
-                if "\x00" not in value:
-                    id_buffer = value
-            elif name == "retry":
-                if value.isdigit() and value.isascii():
-                    retry = _parse_retry(value)
-                    if retry is not None:
-                        block_retry = self.retry = retry
+            elif name == "id" and "\x00" not in value:
+                id_buffer = value
+            elif name == "retry" and value.isdigit() and value.isascii():
+                retry = _parse_retry(value)
+                if retry is not None:
+                    block_retry = self.retry = retry
         if last_event_id is not None:
             self.last_event_id = last_event_id
             self._data_counted = self._data_size = 0

@@ -1,0 +1,87 @@
+"""The Starlette app the integration tests read from, served by uvicorn on loopback."""
+
+from __future__ import annotations
+
+import json
+from typing import AsyncIterator, Dict
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+
+async def numbers(request: Request) -> EventSourceResponse:
+    count = int(request.query_params.get("count", "5"))
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        for n in range(1, count + 1):
+            yield ServerSentEvent(data=str(n), id=str(n), event="number")
+
+    return EventSourceResponse(events())
+
+
+async def echo(request: Request) -> EventSourceResponse:
+    body = (await request.body()).decode()
+    seen: Dict[str, str] = {"method": request.method, "body": body, **request.headers}
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield ServerSentEvent(data=json.dumps(seen), event="echo")
+
+    return EventSourceResponse(events())
+
+
+async def status(request: Request) -> Response:
+    code = int(request.path_params["code"])
+    if code == 204:
+        return Response(status_code=204)
+    return JSONResponse({"error": "nope", "status": code}, status_code=code)
+
+
+async def html(request: Request) -> Response:
+    return Response("<html><body>Not a stream</body></html>", media_type="text/html")
+
+
+def raw_stream(body: bytes, media_type: str = "text/event-stream") -> StreamingResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body
+
+    return StreamingResponse(chunks(), media_type=media_type)
+
+
+async def big(request: Request) -> Response:
+    size = int(request.query_params["size"])
+    return raw_stream(b"data: before\n\ndata: " + b"x" * size + b"\n\ndata: after\n\n")
+
+
+async def invalid_utf8(request: Request) -> Response:
+    return raw_stream(b"data: caf\xc3\xa9 \xff\xfe end\n\n")
+
+
+async def latin1_declared(request: Request) -> Response:
+    # The spec says event streams are always UTF-8, whatever charset is declared.
+    return raw_stream("data: café\n\n".encode(), media_type="text/event-stream; charset=latin-1")
+
+
+async def drop(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"id: 1\ndata: one\n\n"
+        yield b"id: 2\ndata: tw"
+        raise RuntimeError("the server falls over mid-event")
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
+app = Starlette(
+    routes=[
+        Route("/numbers", numbers),
+        Route("/echo", echo, methods=["GET", "POST"]),
+        Route("/status/{code}", status),
+        Route("/html", html),
+        Route("/big", big),
+        Route("/invalid-utf8", invalid_utf8),
+        Route("/latin1-declared", latin1_declared),
+        Route("/drop", drop),
+    ]
+)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from .servers import run_uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """The tests' Starlette app on a free loopback port."""
+    from .app import app
+
+    with run_uvicorn(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def example_server() -> Iterator[str]:
+    """The README's example server (examples/server.py), quick between events."""
+    os.environ["NUMBERS_DELAY"] = "0.01"
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import server as example  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    with run_uvicorn(example.app) as url:
+        yield url
