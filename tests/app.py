@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import AsyncIterator, Dict
 
@@ -20,6 +21,23 @@ async def numbers(request: Request) -> EventSourceResponse:
             yield ServerSentEvent(data=str(n), id=str(n), event="number")
 
     return EventSourceResponse(events())
+
+
+async def slow(request: Request) -> EventSourceResponse:
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        for n in range(1, 10_000):
+            yield ServerSentEvent(data=f"tick {n}", id=str(n))
+            await asyncio.sleep(0.05)
+
+    return EventSourceResponse(events())
+
+
+async def silent(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"data: hello\n\n"
+        await asyncio.sleep(30)
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
 
 
 async def echo(request: Request) -> EventSourceResponse:
@@ -83,5 +101,7 @@ app = Starlette(
         Route("/invalid-utf8", invalid_utf8),
         Route("/latin1-declared", latin1_declared),
         Route("/drop", drop),
+        Route("/slow", slow),
+        Route("/silent", silent),
     ]
 )

@@ -361,7 +361,7 @@ def test_each_reconnect_is_logged(no_waiting: List[float], caplog: pytest.LogCap
         read("sync", server.url, no_waiting)
     messages = [r.getMessage() for r in caplog.records if r.name == "httpx_sse"]
     assert len(messages) == 2
-    assert messages[0].startswith("reconnecting in 0.001s (attempt 1): ")
+    assert messages[0].startswith("reconnecting in 0.001s (attempt 1, Last-Event-ID: 2): ReadError")
     assert "the stream ended" in messages[1] or "Error" in messages[1]
 
 

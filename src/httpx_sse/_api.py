@@ -134,7 +134,7 @@ class EventSource:
 
     def _wait_after(self, failure: Failure) -> float:
         assert self._reconnect is not None
-        return self._reconnect.next_delay(failure, self._decoder.retry)
+        return self._reconnect.next_delay(failure, self._decoder.retry, self._decoder.last_event_id)
 
     # -- sync ---------------------------------------------------------------------
 

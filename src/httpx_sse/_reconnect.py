@@ -119,7 +119,7 @@ class ReconnectState:
     def base_delay(self, server_retry_ms: Optional[int]) -> float:
         return self.policy.initial_delay if server_retry_ms is None else server_retry_ms / 1000
 
-    def next_delay(self, failure: Failure, server_retry_ms: Optional[int]) -> float:
+    def next_delay(self, failure: Failure, server_retry_ms: Optional[int], last_event_id: str = "") -> float:
         """Seconds to wait before reconnecting; raises `SSEError` when attempts are spent."""
         self.failures += 1
         max_attempts = self.policy.max_attempts
@@ -133,7 +133,8 @@ class ReconnectState:
             server_retry = None if server_retry_ms is None else server_retry_ms / 1000
             wait = self.policy.delay(self.failures, server_retry=server_retry, random_fraction=self._random_fraction())
         self.reconnects += 1
-        logger.info("reconnecting in %.3fs (attempt %d): %s", wait, self.failures, failure.reason)
+        resume = f", Last-Event-ID: {last_event_id}" if last_event_id else ""
+        logger.info("reconnecting in %.3fs (attempt %d%s): %s", wait, self.failures, resume, failure.reason)
         return wait
 
 

@@ -1,0 +1,212 @@
+"""The httpx-sse command, run as a subprocess against real loopback servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from httpx_sse import __version__
+
+COMMAND = [sys.executable, "-m", "httpx_sse"]
+
+
+def run(*args: str, timeout: float = 30, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_human_output(server: str) -> None:
+    result = run(f"{server}/numbers?count=3", "--no-reconnect")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["number id=1: 1", "number id=2: 2", "number id=3: 3"]
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour
+
+
+def test_json_lines(server: str) -> None:
+    result = run(f"{server}/numbers?count=2", "--json", "--no-reconnect")
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"event": "number", "data": "1", "id": "1", "retry": None},
+        {"event": "number", "data": "2", "id": "2", "retry": None},
+    ]
+
+
+def test_data_only(server: str) -> None:
+    result = run(f"{server}/numbers?count=3", "--data-only", "--no-reconnect")
+    assert result.stdout == "1\n2\n3\n"
+
+
+def test_max_events(server: str) -> None:
+    result = run(f"{server}/slow", "--max-events", "3", "--data-only")
+    assert result.returncode == 0
+    assert result.stdout == "tick 1\ntick 2\ntick 3\n"
+
+
+def test_method_headers_body_and_last_event_id(server: str, tmp_path: Path) -> None:
+    result = run(
+        f"{server}/echo",
+        "-X",
+        "POST",
+        "-H",
+        "X-One: 1",
+        "-H",
+        "X-Two:  two ",
+        "-d",
+        "hello",
+        "--data-only",
+        "--max-events",
+        "1",
+    )
+    seen = json.loads(result.stdout)
+    assert (seen["method"], seen["body"], seen["x-one"], seen["x-two"]) == ("POST", "hello", "1", "two")
+    assert seen["accept"] == "text/event-stream"
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"from": "file"}')
+    result = run(f"{server}/echo", "-d", f"@{body}", "--last-event-id", "41", "--data-only", "--max-events", "1")
+    seen = json.loads(result.stdout)
+    assert (seen["method"], seen["body"], seen["last-event-id"]) == ("POST", '{"from": "file"}', "41")
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.stdout.strip() == f"httpx-sse {__version__}"
+
+
+def test_demo_runs_to_a_clean_end() -> None:
+    started = time.monotonic()
+    result = run("--demo", "--json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["id"] for e in events] == [str(n) for n in range(1, 11)]
+    assert [e["event"] for e in events][:4] == ["greeting", "message", "price", "token"]
+    assert events[0]["retry"] == 300
+    assert "\n" in events[1]["data"] and json.loads(events[2]["data"])["symbol"] == "SSE"
+    assert "Last-Event-ID: 7" in result.stderr  # the drop, and the resume from it
+    assert time.monotonic() - started < 15
+    assert_no_traceback(result)
+
+
+def test_demo_without_reconnect_stops_at_the_drop() -> None:
+    result = run("--demo", "--no-reconnect", "--data-only")
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == 9  # 7 events, one of three lines
+    assert "RemoteProtocolError" in result.stderr
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("path", "args", "expected"),
+    [
+        ("/status/401", [], r"HTTP 401 Unauthorized .*application/json.*body starts: '\{\"error\":\"nope\""),
+        ("/html", [], r"expected Content-Type 'text/event-stream', got 'text/html"),
+        ("/drop", ["--no-reconnect"], r"connection to .* failed: RemoteProtocolError"),
+        ("/silent", ["--no-reconnect", "--timeout", "0.3"], r"timed out reading .*ReadTimeout"),
+    ],
+)
+def test_errors_are_one_clear_line(server: str, path: str, args: List[str], expected: str) -> None:
+    import re
+
+    result = run(f"{server}{path}", *args)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("httpx-sse: "), result.stderr
+    assert re.search(expected, lines[0]), lines[0]
+
+
+def test_connection_refused() -> None:
+    from .servers import bound_socket
+
+    sock = bound_socket()
+    try:
+        result = run(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+    finally:
+        sock.close()
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("httpx-sse: cannot connect to http://127.0.0.1:")
+    assert "Connection refused" in result.stderr
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["http://x/", "-H", "no colon here"], "bad header 'no colon here'"),
+        (["http://x/", "--max-events", "0"], "--max-events takes a whole number"),
+        (["http://x/", "-d", "@/nonexistent/body"], "cannot read the request body"),
+        (["--json", "--data-only", "http://x/"], "not allowed with argument"),
+        ([], "give a URL to tail, or --demo"),
+        (["not a url at all"], "bad URL"),
+    ],
+)
+def test_bad_options(args: List[str], expected: str) -> None:
+    result = run(*args)
+    assert result.returncode in (1, 2)
+    assert expected in result.stderr
+    assert_no_traceback(result)
+
+
+def test_http2_without_h2_says_what_to_install(server: str) -> None:
+    code = "import sys; sys.modules['h2'] = None; from httpx_sse._cli import main; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-c", code, f"{server}/numbers", "--http2"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "pip install 'httpx-sse[http2]'" in result.stderr
+
+
+def test_http2_with_h2(server: str) -> None:
+    pytest.importorskip("h2")
+    result = run(f"{server}/numbers?count=2", "--http2", "--data-only", "--no-reconnect")
+    assert result.returncode == 0 and result.stdout == "1\n2\n"
+
+
+def test_ctrl_c_exits_130_quietly(server: str) -> None:
+    process = subprocess.Popen([*COMMAND, f"{server}/slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.readline()  # it is streaming
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+def test_closed_stdout_exits_quietly(server: str) -> None:
+    process = subprocess.Popen([*COMMAND, f"{server}/slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # like `| head -1`
+    process.wait(timeout=10)
+    assert process.returncode == 0
+    assert process.stderr.read() == ""
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
+    import io
+
+    from httpx_sse import ServerSentEvent
+    from httpx_sse._cli import Printer, wants_colour
+
+    class FakeTTY(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = FakeTTY()
+    Printer(tty, "human", wants_colour(tty))(ServerSentEvent(event="tick", data="a\nb", id="7"))
+    assert tty.getvalue() == "\x1b[1;36mtick\x1b[0m \x1b[2mid=7\x1b[0m\x1b[2m:\x1b[0m a\\nb\n"
+    os.environ["NO_COLOR"] = "1"
+    try:
+        assert not wants_colour(tty)
+    finally:
+        del os.environ["NO_COLOR"]
