@@ -156,6 +156,22 @@ def test_character_split_across_chunks_decodes_whole() -> None:
     assert decoder.feed(encoded[split:]) == [E(data="🎉")]
 
 
+def test_cr_then_a_partial_character_then_lf() -> None:
+    events, _ = decode([b"data: a\r", b"\xc3", b"\xa9\n\n"])  # the LF after é is a blank line
+    assert events == [E(data="a")]
+    events, _ = decode([b"data: a\r", b"\xc3", b"\xa9\r\n\r\n"])
+    assert events == [E(data="a")]
+    events, _ = decode([b"data: a\rdata: b\r", b"\xc3", b"\xa9\n\n"])
+    assert events == [E(data="a\nb")]
+
+
+def test_empty_chunks_change_nothing() -> None:
+    events, _ = decode([b"data: a\r", b"", b"\ndata: b\r", b"", b"", b"\n\n"])
+    assert events == [E(data="a\nb")]
+    events, _ = decode([b"", b"\xef\xbb\xbf", b"", b"data: c\n", b"", b"\n"])
+    assert events == [E(data="c")]
+
+
 def test_bom_split_across_chunks_is_stripped() -> None:
     events, _ = decode([b"\xef", b"\xbb", b"\xbfdata: a\n\n"])
     assert events == [E(data="a")]

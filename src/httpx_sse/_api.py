@@ -29,6 +29,12 @@ _async_sleep = anyio.sleep
 _SEND_OPTIONS = ("auth", "follow_redirects")
 
 
+def _is_encoded(response: httpx.Response) -> bool:
+    # Without a Content-Encoding the raw bytes are the body: reading them skips a
+    # layer of httpx's generators, a quarter of the cost of small chunks.
+    return response.headers.get("content-encoding", "identity").strip().lower() != "identity"
+
+
 class EventSource:
     """The events of one stream: of one response, or, when reconnecting, of many.
 
@@ -163,7 +169,7 @@ class EventSource:
                     if verdict is not Verdict.STREAM:
                         failure = self._refusal(response, verdict, read_body_start(response.iter_bytes()))
                     else:
-                        for chunk in response.iter_bytes():
+                        for chunk in response.iter_bytes() if _is_encoded(response) else response.iter_raw():
                             events = decoder.feed(chunk)
                             if events:
                                 if self._reconnect is not None:
@@ -216,7 +222,7 @@ class EventSource:
                     if verdict is not Verdict.STREAM:
                         failure = self._refusal(response, verdict, await aread_body_start(response.aiter_bytes()))
                     else:
-                        async for chunk in response.aiter_bytes():
+                        async for chunk in response.aiter_bytes() if _is_encoded(response) else response.aiter_raw():
                             events = decoder.feed(chunk)
                             if events:
                                 if self._reconnect is not None:

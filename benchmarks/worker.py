@@ -1,0 +1,136 @@
+"""One measurement in one process: read a workload through ``httpx_sse`` as installed in
+the interpreter running this file (ours, or httpx-sse 0.4.3 in its own environment).
+
+Prints one JSON line. Run by ``run.py``; usable by hand:
+``python benchmarks/worker.py throughput tokens 4096``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, Iterator, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx  # noqa: E402
+import httpx_sse  # noqa: E402
+from workloads import WORKLOADS, chunked  # noqa: E402
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    def __init__(self, chunks: List[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def response(chunks: List[bytes]) -> httpx.Response:
+    request = httpx.Request("GET", "http://bench/")
+    headers = {"Content-Type": "text/event-stream"}
+    return httpx.Response(200, headers=headers, stream=Chunks(chunks), request=request)
+
+
+def read_sync(chunks: List[bytes]) -> int:
+    # EventSource(response).iter_sse() is the one spelling both versions share.
+    count = 0
+    for _ in httpx_sse.EventSource(response(chunks)).iter_sse():
+        count += 1
+    return count
+
+
+def read_async(chunks: List[bytes]) -> int:
+    async def main() -> int:
+        count = 0
+        async for _ in httpx_sse.EventSource(response(chunks)).aiter_sse():
+            count += 1
+        return count
+
+    return asyncio.run(main())
+
+
+def throughput(workload: str, chunk_size: int, repeat: int, mode: str) -> Dict[str, Any]:
+    data = WORKLOADS[workload]()
+    chunks = chunked(data, chunk_size)
+    read = read_async if mode == "async" else read_sync
+    best = float("inf")
+    events = 0
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        events = read(chunks)
+        best = min(best, time.perf_counter() - started)
+    return {"seconds": best, "bytes": len(data), "events": events}
+
+
+def decoder_time(size: int, chunk_size: int) -> Dict[str, Any]:
+    """Our decoder alone on one single-line event of ``size`` bytes."""
+    data = b"data: " + b"x" * size + b"\n\n"
+    chunks = chunked(data, chunk_size)
+    decoder = httpx_sse.SSEDecoder(max_event_size=None)
+    feed = decoder.feed
+    started = time.perf_counter()
+    events = []
+    for chunk in chunks:
+        events += feed(chunk)
+    seconds = time.perf_counter() - started
+    assert len(events) == 1 and len(events[0].data) == size
+    return {"seconds": seconds, "bytes": len(data), "events": 1}
+
+
+def peak_memory(workload: str, chunk_size: int, scale: int) -> Dict[str, Any]:
+    """Peak traced memory while reading, excluding the input chunks themselves."""
+    if workload == "tokens":
+        data = WORKLOADS["tokens"](50_000 * scale)  # type: ignore[call-arg]
+    else:
+        data = WORKLOADS["big"](2, (1 << 20) * scale)  # type: ignore[call-arg]
+    chunks = chunked(data, chunk_size)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    events = read_sync(chunks)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return {"peak": peak, "bytes": len(data), "events": events}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("throughput")
+    t.add_argument("workload", choices=sorted(WORKLOADS))
+    t.add_argument("chunk_size", type=int)
+    t.add_argument("--repeat", type=int, default=3)
+    t.add_argument("--mode", choices=["sync", "async"], default="sync")
+    d = sub.add_parser("decoder")
+    d.add_argument("size", type=int)
+    d.add_argument("chunk_size", type=int)
+    m = sub.add_parser("memory")
+    m.add_argument("workload", choices=["tokens", "big"])
+    m.add_argument("chunk_size", type=int)
+    m.add_argument("scale", type=int)
+    args = parser.parse_args()
+    if args.what == "throughput":
+        result = throughput(args.workload, args.chunk_size, args.repeat, args.mode)
+    elif args.what == "decoder":
+        result = decoder_time(args.size, args.chunk_size)
+    else:
+        result = peak_memory(args.workload, args.chunk_size, args.scale)
+    result["version"] = getattr(httpx_sse, "__version__", "0.4.3")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
