@@ -19,9 +19,10 @@ from typing import Any, AsyncIterator, Dict, Iterator, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
-import httpx_sse  # noqa: E402
-from workloads import WORKLOADS, chunked  # noqa: E402
+import httpx
+from workloads import WORKLOADS, big, chunked, tokens
+
+import httpx_sse
 
 
 class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -91,10 +92,7 @@ def decoder_time(size: int, chunk_size: int) -> Dict[str, Any]:
 
 def peak_memory(workload: str, chunk_size: int, scale: int) -> Dict[str, Any]:
     """Peak traced memory while reading, excluding the input chunks themselves."""
-    if workload == "tokens":
-        data = WORKLOADS["tokens"](50_000 * scale)  # type: ignore[call-arg]
-    else:
-        data = WORKLOADS["big"](2, (1 << 20) * scale)  # type: ignore[call-arg]
+    data = tokens(50_000 * scale) if workload == "tokens" else big(1, (1 << 20) * scale)
     chunks = chunked(data, chunk_size)
     gc.collect()
     tracemalloc.start()
@@ -104,6 +102,20 @@ def peak_memory(workload: str, chunk_size: int, scale: int) -> Dict[str, Any]:
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return {"peak": peak, "bytes": len(data), "events": events}
+
+
+def end_to_end(url: str) -> Dict[str, Any]:
+    """Read the e2e server's stream over loopback with connect_sse."""
+    count = 0
+    size = 0
+    with httpx.Client(timeout=60) as client:
+        started = time.perf_counter()
+        with httpx_sse.connect_sse(client, "GET", url) as source:
+            for sse in source.iter_sse():
+                count += 1
+                size += len(sse.data)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "bytes": size, "events": count}
 
 
 def main() -> None:
@@ -121,13 +133,17 @@ def main() -> None:
     m.add_argument("workload", choices=["tokens", "big"])
     m.add_argument("chunk_size", type=int)
     m.add_argument("scale", type=int)
+    e = sub.add_parser("e2e")
+    e.add_argument("url")
     args = parser.parse_args()
     if args.what == "throughput":
         result = throughput(args.workload, args.chunk_size, args.repeat, args.mode)
     elif args.what == "decoder":
         result = decoder_time(args.size, args.chunk_size)
-    else:
+    elif args.what == "memory":
         result = peak_memory(args.workload, args.chunk_size, args.scale)
+    else:
+        result = end_to_end(args.url)
     result["version"] = getattr(httpx_sse, "__version__", "0.4.3")
     print(json.dumps(result))
 

@@ -32,7 +32,8 @@ _SEND_OPTIONS = ("auth", "follow_redirects")
 def _is_encoded(response: httpx.Response) -> bool:
     # Without a Content-Encoding the raw bytes are the body: reading them skips a
     # layer of httpx's generators, a quarter of the cost of small chunks.
-    return response.headers.get("content-encoding", "identity").strip().lower() != "identity"
+    encoding: str = response.headers.get("content-encoding", "identity")
+    return encoding.strip().lower() != "identity"
 
 
 class EventSource:
@@ -175,6 +176,7 @@ class EventSource:
                                 if self._reconnect is not None:
                                     self._reconnect.delivered()
                                 yield from events
+                                del events  # not held while the next chunk is decoded
                         yield from decoder.close()
                         if self._reconnect is None:
                             return
@@ -229,6 +231,7 @@ class EventSource:
                                     self._reconnect.delivered()
                                 for event in events:
                                     yield event
+                                del events, event
                         for event in decoder.close():
                             yield event
                         if self._reconnect is None:

@@ -8,8 +8,7 @@ the command line) drives the same object.
 from __future__ import annotations
 
 import sys
-from codecs import utf_8_decode
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from ._exceptions import SSEError
 from ._models import ServerSentEvent
@@ -44,8 +43,9 @@ class SSEDecoder:
     spec says) and readies the decoder for the next connection of the same source:
     ``last_event_id`` and ``retry`` carry over, as they do in a browser's EventSource.
 
-    ``max_event_size`` bounds the characters one event's data, or one line, may hold
-    (for ASCII, bytes); past it ``feed()`` raises `SSEError`. ``None`` means no bound.
+    ``max_event_size`` bounds the bytes of one line and the characters of one event's
+    data (the same for ASCII); past it ``feed()`` raises `SSEError`, once the events
+    before it have been returned. ``None`` means no bound.
     """
 
     def __init__(
@@ -69,15 +69,14 @@ class SSEDecoder:
         self._start_stream()
 
     def _start_stream(self) -> None:
-        self._undecoded = b""  # the start of a UTF-8 character split across chunks
         self._at_start = True  # a BOM is stripped at the start of a stream only
-        self._skip_lf = False  # the last text ended with CR: an LF next completes CRLF
-        # Any of the above, or an error: the next feed() takes the careful path.
-        self._unusual = True
-        # The incomplete last line, as pieces: joined once, when its end arrives, so a
-        # line that comes in many small chunks costs O(its length), not O(length²).
-        self._pending: List[str] = []
-        self._pending_size = 0
+        self._skip_lf = False  # the last chunk ended with CR: an LF next completes CRLF
+        # The incomplete last line, as raw bytes, decoded once when its end arrives.
+        # Lines end on whole characters, so decoding complete lines never splits a
+        # UTF-8 sequence. The start of a line is kept as it came (bytes, cheap to
+        # join); a line that spans several chunks grows in a bytearray, amortised
+        # O(1) an append, so it costs O(its length), not O(length²), in any chunking.
+        self._pending: Union[bytes, bytearray] = b""
         self._data: List[str] = []
         self._data_counted = 0  # how many of _data are in _data_size
         self._data_size = 0
@@ -85,61 +84,66 @@ class SSEDecoder:
         self._block_retry: Optional[int] = None
         self._id_buffer = self.last_event_id
 
-    def _decode_unusual(self, data: bytes) -> str:
-        """Decode ``data`` when the stream is at its start, mid-character, after a CR or failed."""
-        if self._error is not None:
-            raise self._error
-        if self._undecoded:
-            data = self._undecoded + data
-        text, used = utf_8_decode(data, "replace", False)
-        self._undecoded = data[used:]
-        if text and self._at_start:
-            self._at_start = False
-            if text[0] == "\ufeff":
-                text = text[1:]
-        if text and self._skip_lf:
-            self._skip_lf = False
-            if text[0] == "\n":
-                text = text[1:]
-        self._unusual = self._at_start or self._skip_lf or bool(self._undecoded)
-        return text
-
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
-        if self._unusual:
-            text = self._decode_unusual(data)
-        else:
-            text, used = utf_8_decode(data, "replace", False)
-            if used != len(data):
-                self._undecoded = data[used:]
-                self._unusual = True
-        if "\r" in text:
+        if self._error is not None:
+            raise self._error
+        if self._skip_lf and data:
+            self._skip_lf = False
+            if data[0] == 0x0A:
+                data = data[1:]
+        if b"\r" in data:
             # A CR ends its line at once; the LF that may follow in the next chunk
             # is then skipped, so no event waits for the next chunk.
-            if text[-1] == "\r":
-                self._skip_lf = self._unusual = True
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            self._skip_lf = data[-1] == 0x0D
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = data.rfind(b"\n") + 1
         pending = self._pending
-        if "\n" not in text:
-            if text:
-                self._extend_pending(text)
-                if self._error is not None:
-                    raise self._error
+        if not end:
+            if data:
+                if type(pending) is bytes:
+                    pending = self._pending = bytearray(pending)
+                pending += data
+                if len(pending) > self._limit:
+                    self._pending = b""
+                    self._fail_too_large()
+                    raise self._error  # type: ignore[misc]
             return []
+        head: Optional[str] = None  # a line that began in earlier chunks and ends here
+        if not pending:
+            text = (data if end == len(data) else data[:end]).decode("utf-8", "replace")
+        elif type(pending) is bytes:
+            text = (pending + data[:end]).decode("utf-8", "replace")
+        else:
+            # A line that spanned several chunks is decoded apart, so that splitting
+            # below scans only this chunk's bytes, never the long line again.
+            first = data.find(b"\n")
+            pending += data[:first]
+            head = pending.decode("utf-8", "replace")
+            del pending
+            text = data[first + 1 : end].decode("utf-8", "replace")
+        self._pending = data[end:]
+        if self._at_start:
+            self._at_start = False
+            if head is not None:
+                if head[:1] == "\ufeff":
+                    head = head[1:]
+            elif text[0] == "\ufeff":
+                text = text[1:]
+
         # Blocks end in a blank line: "\n\n" ends a block's last line and is the blank
-        # line after it. The last piece holds the lines of a block still open, then the
-        # start of a line still incomplete.
-        blocks: List[Optional[str]] = text.split("\n\n")  # type: ignore[assignment]
+        # line after it. The last piece holds the lines of a block still open.
+        blocks: List[Optional[str]]
+        if head is None:
+            blocks = text.split("\n\n")  # type: ignore[assignment]
+        elif text[:1] == "\n":
+            blocks = [head, *text[1:].split("\n\n")]
+        else:
+            blocks = text.split("\n\n")  # type: ignore[assignment]
+            blocks[0] = f"{head}\n{blocks[0]}"
+        del text, head  # a big event is held twice at most, not three times
         open_lines = blocks.pop().split("\n")  # type: ignore[union-attr]
-        tail = open_lines.pop()
-        if pending:
-            pending.append(blocks[0] if blocks else open_lines[0])  # type: ignore[arg-type]
-            if blocks:
-                blocks[0] = "".join(pending)
-            else:
-                open_lines[0] = "".join(pending)
-            pending.clear()
-            self._pending_size = 0
+        open_lines.pop()  # what follows the last line end: nothing, the text ends there
         blocks.append(None)  # stands for open_lines
 
         # The hot loop: block state lives in locals and goes back to self at the end.
@@ -172,13 +176,13 @@ class SSEDecoder:
                 if line:
                     # The usual "name: value" fields first; testing the first character
                     # before slicing saves a slice on most lines.
-                    first = line[0]
-                    if first == "d" and line[:6] == "data: ":
+                    initial = line[0]
+                    if initial == "d" and line[:6] == "data: ":
                         data_lines.append(line[6:])
-                    elif first == "i" and line[:4] == "id: ":
+                    elif initial == "i" and line[:4] == "id: ":
                         if "\x00" not in line:
                             id_buffer = line[4:]
-                    elif first == "e" and line[:7] == "event: ":
+                    elif initial == "e" and line[:7] == "event: ":
                         event_type = line[7:]
                     else:
                         # A comment has an empty name and so matches no field below.
@@ -219,12 +223,9 @@ class SSEDecoder:
         self._data = data_lines
         if data_lines:
             self._count_data()
-        if tail:
-            pending.append(tail)
-            self._pending_size = len(tail)
-            if len(tail) > limit:
-                pending.clear()
-                self._fail_too_large()
+        if len(self._pending) > limit:
+            self._pending = b""
+            self._fail_too_large()
         if self._error is not None and not events:
             raise self._error
         return events
@@ -240,15 +241,7 @@ class SSEDecoder:
         if size - 1 > self._limit:
             self._fail_too_large()
 
-    def _extend_pending(self, piece: str) -> None:
-        self._pending.append(piece)
-        self._pending_size += len(piece)
-        if self._pending_size > self._limit:
-            self._pending.clear()
-            self._fail_too_large()
-
     def _fail_too_large(self) -> None:
-        self._unusual = True
         self._error = SSEError(
             f"an event or line exceeded max_event_size={self.max_event_size} characters; "
             "pass a larger max_event_size, or max_event_size=None for no limit"

@@ -1,0 +1,58 @@
+"""A loopback SSE server for the end-to-end benchmark: every connection gets ``count``
+small JSON events, each in its own HTTP chunk, as LLM servers send tokens.
+
+Standard library only. Prints its URL on the first line, then serves until killed.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+
+WORDS = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."]
+
+
+def body_chunks(count: int) -> bytes:
+    out = []
+    for i in range(count):
+        event = f"data: {json.dumps({'choices': [{'delta': {'content': WORDS[i % len(WORDS)]}}]})}\n\n".encode()
+        out.append(b"%x\r\n%s\r\n" % (len(event), event))
+    out.append(b"0\r\n\r\n")
+    return b"".join(out)
+
+
+def serve(count: int) -> None:
+    payload = body_chunks(count)
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    print(f"http://127.0.0.1:{listener.getsockname()[1]}/", flush=True)
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                request += data
+            conn.sendall(head)
+            # Written in pieces of about one event, so the client sees many small reads.
+            view = memoryview(payload)
+            step = 4096
+            for i in range(0, len(view), step):
+                conn.sendall(view[i : i + step])
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)

@@ -1,0 +1,271 @@
+"""Benchmark httpx-sse against httpx-sse 0.4.3, measured in the same run.
+
+Each measurement runs in its own process (two packages named ``httpx_sse`` cannot share
+one), alternating ours and the baseline (A B A B ...), and keeps each side's best time.
+httpx-sse 0.4.3 is installed into its own virtual environment under
+``benchmarks/.envs/`` on first use, with the same httpx version as ours.
+
+    python benchmarks/run.py                  # everything, with the comparison
+    python benchmarks/run.py --no-baseline    # our figures alone
+    python benchmarks/run.py --quick          # fewer rounds, for a first look
+
+Prints markdown tables; ``--readme`` also writes them into README.md between the
+benchmark markers, and ``--chart`` draws ``docs/benchmarks.png`` (needs matplotlib,
+which it installs into its own environment under ``benchmarks/.envs/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+ENVS = HERE / ".envs"
+WORKER = HERE / "worker.py"
+BASELINE_VERSION = "0.4.3"
+WORKLOADS = ["tokens", "crlf", "fields", "multiline", "big"]
+CHUNK_SIZES = [64, 4096, 65536]
+TARGETS = {
+    "tokens": (1.6, 2.0, 2.0),
+    "crlf": (1.6, 2.0, 2.0),
+    "fields": (1.6, 2.0, 2.0),
+    "multiline": (1.2, 1.2, 1.2),
+    "big": (1.2, 1.2, 1.2),
+}
+
+
+def env_python(name: str, packages: List[str]) -> str:
+    """A virtual environment of our own under benchmarks/.envs, made once."""
+    path = ENVS / name
+    python = path / "bin" / "python"
+    marker = path / ".installed"
+    if not marker.exists() or marker.read_text() != " ".join(packages):
+        print(f"# preparing {path.relative_to(ROOT)}: {' '.join(packages)}", file=sys.stderr)
+        venv.create(path, with_pip=True, clear=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages], check=True)
+        marker.write_text(" ".join(packages))
+    return str(python)
+
+
+def work(python: str, *args: str) -> Dict[str, Any]:
+    output = subprocess.run([python, str(WORKER), *args], capture_output=True, text=True, check=True).stdout
+    result: Dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def best_of(contenders: Dict[str, str], rounds: int, *args: str) -> Dict[str, Dict[str, Any]]:
+    """Alternate the contenders round by round; keep each one's fastest run."""
+    best: Dict[str, Dict[str, Any]] = {}
+    for _ in range(rounds):
+        for name, python in contenders.items():
+            result = work(python, *args)
+            if name not in best or result["seconds"] < best[name]["seconds"]:
+                best[name] = result
+    return best
+
+
+def fmt_rate(result: Dict[str, Any]) -> str:
+    mbps = result["bytes"] / result["seconds"] / 1e6
+    eps = result["events"] / result["seconds"]
+    return f"{mbps:,.0f} MB/s, {eps / 1e3:,.0f}k ev/s" if eps >= 1000 else f"{mbps:,.0f} MB/s, {eps:,.0f} ev/s"
+
+
+def throughput_table(contenders: Dict[str, str], rounds: int) -> Tuple[str, List[Tuple[str, int, float]]]:
+    compare = "0.4.3" in contenders
+    header = (
+        "| workload | chunk | ours | httpx-sse 0.4.3 | speed-up | target |"
+        if compare
+        else "| workload | chunk | ours |"
+    )
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    speedups = []
+    for workload in WORKLOADS:
+        for index, chunk in enumerate(CHUNK_SIZES):
+            best = best_of(contenders, rounds, "throughput", workload, str(chunk), "--repeat", "2")
+            ours = best["ours"]
+            row = f"| {workload} | {chunk:,} B | {fmt_rate(ours)} |"
+            if compare:
+                base = best["0.4.3"]
+                assert base["events"] == ours["events"], (workload, chunk, base["events"], ours["events"])
+                ratio = base["seconds"] / ours["seconds"]
+                target = TARGETS[workload][index]
+                verdict = "met" if ratio >= target else "**missed**"
+                row += f" {fmt_rate(base)} | **{ratio:.2f}x** | >= {target}x {verdict} |"
+                speedups.append((workload, chunk, ratio))
+            lines.append(row)
+            print(row, file=sys.stderr, flush=True)
+    return "\n".join(lines), speedups
+
+
+def async_table(python: str, rounds: int) -> str:
+    lines = ["| workload (4 KiB chunks) | sync | async (asyncio) | async / sync time |", "|---|---|---|---|"]
+    for workload in ["tokens", "fields"]:
+        sync = best_of({"ours": python}, rounds, "throughput", workload, "4096", "--repeat", "2")["ours"]
+        asyn = best_of({"ours": python}, rounds, "throughput", workload, "4096", "--repeat", "2", "--mode", "async")[
+            "ours"
+        ]
+        ratio = asyn["seconds"] / sync["seconds"]
+        lines.append(f"| {workload} | {fmt_rate(sync)} | {fmt_rate(asyn)} | {ratio:.2f} |")
+    return "\n".join(lines)
+
+
+def linearity_table(python: str) -> str:
+    lines = ["| one event of | chunks | decode time | time per MiB |", "|---|---|---|---|"]
+    for size_mib, chunk in [(1, 1), (2, 1), (16, 64), (32, 64), (16, 4096), (32, 4096)]:
+        result = work(python, "decoder", str(size_mib << 20), str(chunk))
+        lines.append(
+            f"| {size_mib} MiB | {chunk} B | {result['seconds']:.3f} s | {result['seconds'] / size_mib * 1000:.0f} ms |"
+        )
+    return "\n".join(lines)
+
+
+def memory_table(contenders: Dict[str, str]) -> str:
+    lines = ["| stream | chunks | " + " | ".join(f"{name} peak" for name in contenders) + " |"]
+    lines.append("|" + "---|" * (2 + len(contenders)))
+    for workload, chunk, scale, label in [
+        ("tokens", 4096, 1, "50k small events"),
+        ("tokens", 4096, 4, "200k small events"),
+        ("big", 65536, 1, "one event of 1 MiB"),
+        ("big", 65536, 4, "one event of 4 MiB"),
+        ("big", 64, 4, "one event of 4 MiB"),
+    ]:
+        cells = []
+        for python in contenders.values():
+            result = work(python, "memory", workload, str(chunk), str(scale))
+            peak = result["peak"]
+            if workload == "big":
+                cells.append(f"{peak / 2**20:.1f} MiB ({peak / (scale << 20):.2f}x the event)")
+            else:
+                cells.append(f"{peak / 1024:.0f} KiB")
+        lines.append(f"| {label} | {chunk:,} B | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def e2e_table(contenders: Dict[str, str], rounds: int, count: int) -> Tuple[str, Optional[float]]:
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "e2e_server.py"), str(count)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        best = best_of(contenders, rounds, "e2e", url)
+    finally:
+        server.kill()
+        server.wait()
+    lines = ["| contender | events/s over loopback |", "|---|---|"]
+    for name, result in best.items():
+        assert result["events"] == count, (name, result["events"])
+        lines.append(f"| {name} | {result['events'] / result['seconds']:,.0f} |")
+    ratio = None
+    if "0.4.3" in best:
+        ratio = best["0.4.3"]["seconds"] / best["ours"]["seconds"]
+        lines.append(f"| speed-up | **{ratio:.2f}x** (target >= 1.15x) |")
+    return "\n".join(lines), ratio
+
+
+def draw_chart(speedups: List[Tuple[str, int, float]], path: Path) -> None:
+    python = env_python("plot", ["matplotlib==3.9.2"])
+    script = r"""
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+rows, targets, path = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+workloads = list(dict.fromkeys(r[0] for r in rows))
+chunks = list(dict.fromkeys(r[1] for r in rows))
+fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
+width = 0.8 / len(chunks)
+colours = ["#9ecae1", "#4292c6", "#08519c"]
+for i, chunk in enumerate(chunks):
+    xs = [w + (i - (len(chunks) - 1) / 2) * width for w in range(len(workloads))]
+    ys = [next(r[2] for r in rows if r[0] == wl and r[1] == chunk) for wl in workloads]
+    bars = ax.bar(xs, ys, width, label=f"{chunk:,} B chunks", color=colours[i % 3])
+    for x, y in zip(xs, ys):
+        ax.text(x, y + 0.03, f"{y:.1f}x", ha="center", va="bottom", fontsize=7)
+    for x, wl in zip(xs, workloads):
+        t = targets[wl][i]
+        ax.plot([x - width / 2, x + width / 2], [t, t], color="#d62728", linewidth=1.5)
+ax.axhline(1.0, color="black", linewidth=0.8)
+ax.set_xticks(range(len(workloads)), workloads)
+ax.set_ylabel("speed-up over httpx-sse 0.4.3 (higher is better)")
+ax.set_title("httpx-sse decoding speed, same bytes, same run (red ticks: targets)")
+ax.legend(loc="upper right", fontsize=8)
+ax.spines[["top", "right"]].set_visible(False)
+fig.tight_layout()
+fig.savefig(path)
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([python, "-c", script, json.dumps(speedups), json.dumps(TARGETS), str(path)], check=True)
+
+
+def update_readme(report: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- benchmark-table -->", "<!-- /benchmark-table -->"
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    readme.write_text(f"{before}{start}\n{report}\n{end}{after}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-baseline", action="store_true", help="measure ours alone")
+    parser.add_argument("--rounds", type=int, default=3, help="A B rounds per measurement (default 3)")
+    parser.add_argument("--quick", action="store_true", help="one round, fewer end-to-end events")
+    parser.add_argument("--e2e-events", type=int, default=100_000)
+    parser.add_argument("--chart", action="store_true", help="draw docs/benchmarks.png")
+    parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    args = parser.parse_args()
+    rounds = 1 if args.quick else args.rounds
+    e2e_events = 20_000 if args.quick else args.e2e_events
+
+    ours = sys.executable
+    probe = subprocess.run(
+        [ours, "-c", "import httpx, httpx_sse; print(httpx.__version__, httpx_sse.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    httpx_version, our_version = probe.stdout.split()
+    contenders = {"ours": ours}
+    if not args.no_baseline:
+        contenders["0.4.3"] = env_python(
+            f"httpx-sse-{BASELINE_VERSION}", [f"httpx-sse=={BASELINE_VERSION}", f"httpx=={httpx_version}"]
+        )
+
+    started = time.monotonic()
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, httpx {httpx_version}"
+    )
+    sections = [
+        f"Measured by `python benchmarks/run.py` ({rounds} alternating rounds, best of each; {machine}; "
+        f"httpx-sse {our_version} against {BASELINE_VERSION}).",
+    ]
+    table, speedups = throughput_table(contenders, rounds)
+    sections += ["**Decoding** (an in-memory response read with `EventSource(response).iter_sse()`):", table]
+    e2e, _ = e2e_table(contenders, rounds, e2e_events)
+    sections += [f"**End to end**: {e2e_events:,} small events, one HTTP chunk each, from a loopback server:", e2e]
+    sections += ["**Async** (`aiter_sse` on asyncio) against sync, ours:", async_table(ours, rounds)]
+    sections += ["**Linear in the bytes read**, whatever the chunking (our decoder alone):", linearity_table(ours)]
+    sections += ["**Peak memory** while reading (tracemalloc; input chunks excluded):", memory_table(contenders)]
+    if args.chart and speedups:
+        draw_chart(speedups, ROOT / "docs" / "benchmarks.png")
+        sections.insert(1, "![Speed-up over httpx-sse 0.4.3](docs/benchmarks.png)")
+    report = "\n\n".join(sections)
+    print(report)
+    print(f"\n(took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if args.readme:
+        update_readme(report)
+
+
+if __name__ == "__main__":
+    main()
