@@ -79,7 +79,9 @@ def fmt_rate(result: Dict[str, Any]) -> str:
     return f"{mbps:,.0f} MB/s, {eps / 1e3:,.0f}k ev/s" if eps >= 1000 else f"{mbps:,.0f} MB/s, {eps:,.0f} ev/s"
 
 
-def throughput_table(contenders: Dict[str, str], rounds: int) -> Tuple[str, List[Tuple[str, int, float]]]:
+def throughput_table(
+    contenders: Dict[str, str], rounds: int, workloads: List[str]
+) -> Tuple[str, List[Tuple[str, int, float]]]:
     compare = "0.4.3" in contenders
     header = (
         "| workload | chunk | ours | httpx-sse 0.4.3 | speed-up | target |"
@@ -88,7 +90,7 @@ def throughput_table(contenders: Dict[str, str], rounds: int) -> Tuple[str, List
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     speedups = []
-    for workload in WORKLOADS:
+    for workload in workloads:
         for index, chunk in enumerate(CHUNK_SIZES):
             best = best_of(contenders, rounds, "throughput", workload, str(chunk), "--repeat", "2")
             ours = best["ours"]
@@ -224,6 +226,7 @@ def main() -> None:
     parser.add_argument("--e2e-events", type=int, default=100_000)
     parser.add_argument("--chart", action="store_true", help="draw docs/benchmarks.png")
     parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, help="just these decoding workloads, no other table")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
     e2e_events = 20_000 if args.quick else args.e2e_events
@@ -250,8 +253,11 @@ def main() -> None:
         f"Measured by `python benchmarks/run.py` ({rounds} alternating rounds, best of each; {machine}; "
         f"httpx-sse {our_version} against {BASELINE_VERSION}).",
     ]
-    table, speedups = throughput_table(contenders, rounds)
+    table, speedups = throughput_table(contenders, rounds, args.only or WORKLOADS)
     sections += ["**Decoding** (an in-memory response read with `EventSource(response).iter_sse()`):", table]
+    if args.only:
+        print("\n\n".join(sections))
+        return
     e2e, _ = e2e_table(contenders, rounds, e2e_events)
     sections += [f"**End to end**: {e2e_events:,} small events, one HTTP chunk each, from a loopback server:", e2e]
     sections += ["**Async** (`aiter_sse` on asyncio) against sync, ours:", async_table(ours, rounds)]

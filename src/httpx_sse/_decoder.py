@@ -7,6 +7,7 @@ the command line) drives the same object.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import List, Optional, Union
 
@@ -19,6 +20,20 @@ DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
 _new_event = tuple.__new__
 
+# A block of comments, then id, event and retry fields, in this order and each at most
+# once, and one data line (then perhaps retry, as sse-starlette writes it): the shape
+# of most blocks that are not a lone data line. Values as the spec reads them: one
+# space after the colon removed, an id with NUL and a retry of non-digits left to
+# the general loop, which ignores them.
+_simple_block = re.compile(
+    r"(?::[^\n]*\n)*"
+    r"(?:id: ([^\n\x00]*)\n)?"
+    r"(?:event: ([^\n]*)\n)?"
+    r"(?:retry: ([0-9]+)\n)?"
+    r"data: ([^\n]*)"
+    r"(?:\nretry: ([0-9]+))?"
+).fullmatch
+
 
 def _parse_retry(digits: str) -> Optional[int]:
     significant = digits.lstrip("0") or "0"
@@ -27,6 +42,10 @@ def _parse_retry(digits: str) -> Optional[int]:
     if len(significant) > 4000:
         return None
     return int(significant)
+
+
+class _TooLarge(Exception):
+    """Raised inside feed()'s loop: the check costs nothing until it fires."""
 
 
 class SSEDecoder:
@@ -47,6 +66,26 @@ class SSEDecoder:
     data (the same for ASCII); past it ``feed()`` raises `SSEError`, once the events
     before it have been returned. ``None`` means no bound.
     """
+
+    __slots__ = (
+        "_at_start",
+        "_block_retry",
+        "_data",
+        "_data_bound",
+        "_data_counted",
+        "_data_measured",
+        "_data_size",
+        "_error",
+        "_event_type",
+        "_id_buffer",
+        "_limit",
+        "_pending",
+        "_skip_lf",
+        "_unusual",
+        "last_event_id",
+        "max_event_size",
+        "retry",
+    )
 
     def __init__(
         self,
@@ -71,6 +110,8 @@ class SSEDecoder:
     def _start_stream(self) -> None:
         self._at_start = True  # a BOM is stripped at the start of a stream only
         self._skip_lf = False  # the last chunk ended with CR: an LF next completes CRLF
+        # At the start, after a CR, or failed: one flag for the common path to test.
+        self._unusual = True
         # The incomplete last line, as raw bytes, decoded once when its end arrives.
         # Lines end on whole characters, so decoding complete lines never splits a
         # UTF-8 sequence. The start of a line is kept as it came (bytes, cheap to
@@ -78,24 +119,29 @@ class SSEDecoder:
         # O(1) an append, so it costs O(its length), not O(length²), in any chunking.
         self._pending: Union[bytes, bytearray] = b""
         self._data: List[str] = []
-        self._data_counted = 0  # how many of _data are in _data_size
+        self._data_measured: Optional[List[str]] = None  # the list _data_size is of
+        self._data_counted = 0  # how many of its parts _data_size counts
         self._data_size = 0
+        self._data_bound = 0  # characters decoded since the open block began
         self._event_type = ""
         self._block_retry: Optional[int] = None
         self._id_buffer = self.last_event_id
 
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
-        if self._error is not None:
-            raise self._error
-        if self._skip_lf and data:
-            self._skip_lf = False
-            if data[0] == 0x0A:
-                data = data[1:]
-        if b"\r" in data:
+        if self._unusual:
+            if self._error is not None:
+                raise self._error
+            if self._skip_lf and data:
+                self._skip_lf = False
+                if data[0] == 0x0A:
+                    data = data[1:]
+            self._unusual = self._at_start or self._skip_lf
+        if 0x0D in data:  # faster than b"\r" in data, which sets up a substring search
             # A CR ends its line at once; the LF that may follow in the next chunk
             # is then skipped, so no event waits for the next chunk.
-            self._skip_lf = data[-1] == 0x0D
+            if data[-1] == 0x0D:
+                self._skip_lf = self._unusual = True
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         end = data.rfind(b"\n") + 1
         pending = self._pending
@@ -123,8 +169,9 @@ class SSEDecoder:
             del pending
             text = data[first + 1 : end].decode("utf-8", "replace")
         self._pending = data[end:]
-        if self._at_start:
+        if self._unusual and self._at_start:
             self._at_start = False
+            self._unusual = self._skip_lf
             if head is not None:
                 if head[:1] == "\ufeff":
                     head = head[1:]
@@ -141,10 +188,13 @@ class SSEDecoder:
         else:
             blocks = text.split("\n\n")  # type: ignore[assignment]
             blocks[0] = f"{head}\n{blocks[0]}"
+        decoded = len(text) if head is None else len(text) + len(head)
         del text, head  # a big event is held twice at most, not three times
-        open_lines = blocks.pop().split("\n")  # type: ignore[union-attr]
-        open_lines.pop()  # what follows the last line end: nothing, the text ends there
-        blocks.append(None)  # stands for open_lines
+        last = blocks.pop()
+        if last:
+            open_lines = last.split("\n")
+            open_lines.pop()  # what follows the last line end: nothing, the text ends there
+            blocks.append(None)  # stands for open_lines
 
         # The hot loop: block state lives in locals and goes back to self at the end.
         events: List[ServerSentEvent] = []
@@ -155,74 +205,101 @@ class SSEDecoder:
         block_retry = self._block_retry
         limit = self._limit
         dispatched_id: Optional[str] = None  # the id buffer at the last blank line
-        for block in blocks:
-            if block is None:
-                lines = open_lines
-            elif not data_lines and block[:6] == "data: " and "\n" not in block:
-                # The common block, one data line, dispatched without a line loop.
-                value = block[6:]
-                if len(value) > limit:
-                    self._fail_too_large()
-                    break
-                emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                dispatched_id = id_buffer
-                event_type = ""
-                block_retry = None
-                continue
-            else:
-                lines = block.split("\n")
-                lines.append("")
-            for line in lines:
-                if line:
-                    # The usual "name: value" fields first; testing the first character
-                    # before slicing saves a slice on most lines.
-                    initial = line[0]
-                    if initial == "d" and line[:6] == "data: ":
-                        data_lines.append(line[6:])
-                    elif initial == "i" and line[:4] == "id: ":
-                        if "\x00" not in line:
-                            id_buffer = line[4:]
-                    elif initial == "e" and line[:7] == "event: ":
-                        event_type = line[7:]
-                    else:
-                        # A comment has an empty name and so matches no field below.
-                        name, _, value = line.partition(":")
-                        if value[:1] == " ":
-                            value = value[1:]
-                        if name == "data":
-                            data_lines.append(value)
-                        elif name == "id":
-                            if "\x00" not in value:
-                                id_buffer = value
-                        elif name == "event":
-                            event_type = value
-                        elif name == "retry" and value.isdigit() and value.isascii():
-                            retry = _parse_retry(value)
-                            if retry is not None:
-                                block_retry = self.retry = retry
-                    continue
-                if data_lines:
-                    value = data_lines[0] if len(data_lines) == 1 else "\n".join(data_lines)
-                    data_lines = []
+        try:
+            for block in blocks:
+                if block is None:
+                    lines = open_lines
+                elif not data_lines and block[:6] == "data: " and "\n" not in block:
+                    # The common block, one data line, dispatched without a line loop.
+                    value = block[6:]
                     if len(value) > limit:
-                        self._fail_too_large()
-                        break
+                        raise _TooLarge
                     emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                dispatched_id = id_buffer
-                event_type = ""
-                block_retry = None
-            if self._error is not None:
-                break
+                    dispatched_id = id_buffer
+                    event_type = ""
+                    block_retry = None
+                    continue
+                else:
+                    match = _simple_block(block) if not data_lines else None
+                    if match is not None:
+                        # Fields in the usual order, one data line: one regex match
+                        # stands for a loop over its lines.
+                        new_id, new_type, retry_before, value, retry_after = match.groups()
+                        if new_id is not None:
+                            id_buffer = new_id
+                        if new_type is not None:
+                            event_type = new_type
+                        if retry_before is not None or retry_after is not None:
+                            for digits in (retry_before, retry_after):
+                                retry = None if digits is None else _parse_retry(digits)
+                                if retry is not None:
+                                    block_retry = self.retry = retry
+                        if len(value) > limit:
+                            raise _TooLarge
+                        emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
+                        dispatched_id = id_buffer
+                        event_type = ""
+                        block_retry = None
+                        continue
+                    lines = block.split("\n")
+                    lines.append("")
+                for line in lines:
+                    if line:
+                        # The usual "name: value" fields first; testing the first character
+                        # before slicing saves a slice on most lines.
+                        initial = line[0]
+                        if initial == "d" and line[:6] == "data: ":
+                            data_lines.append(line[6:])
+                        elif initial == "i" and line[:4] == "id: ":
+                            if "\x00" not in line:
+                                id_buffer = line[4:]
+                        elif initial == "e" and line[:7] == "event: ":
+                            event_type = line[7:]
+                        else:
+                            # A comment has an empty name and so matches no field below.
+                            name, _, value = line.partition(":")
+                            if value[:1] == " ":
+                                value = value[1:]
+                            if name == "data":
+                                data_lines.append(value)
+                            elif name == "id":
+                                if "\x00" not in value:
+                                    id_buffer = value
+                            elif name == "event":
+                                event_type = value
+                            elif name == "retry" and value.isdigit() and value.isascii():
+                                retry = _parse_retry(value)
+                                if retry is not None:
+                                    block_retry = self.retry = retry
+                        continue
+                    if data_lines:
+                        value = data_lines[0] if len(data_lines) == 1 else "\n".join(data_lines)
+                        data_lines = []
+                        if len(value) > limit:
+                            raise _TooLarge
+                        emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
+                    dispatched_id = id_buffer
+                    event_type = ""
+                    block_retry = None
+        except _TooLarge:
+            self._fail_too_large()
+            data_lines = []
         if dispatched_id is not None:
             # The spec's "last event ID string" takes the id buffer at each blank line.
             self.last_event_id = dispatched_id
-            self._data_counted = self._data_size = 0
         self._id_buffer = id_buffer
         self._event_type = event_type
         self._block_retry = block_retry
         self._data = data_lines
         if data_lines:
-            self._count_data()
+            # The block still open holds no more than the text decoded since it began:
+            # only when that bound passes the limit are its parts counted.
+            bound = decoded if dispatched_id is not None else self._data_bound + decoded
+            self._data_bound = bound
+            if bound > limit:
+                self._count_data()
+        else:
+            self._data_bound = 0
         if len(self._pending) > limit:
             self._pending = b""
             self._fail_too_large()
@@ -233,15 +310,21 @@ class SSEDecoder:
     def _count_data(self) -> None:
         # Only the parts added since the last count are measured, so a big event fed
         # in small chunks costs O(its size) overall.
+        data = self._data
+        if self._data_measured is not data:  # a new block since the last count
+            self._data_measured = data
+            self._data_counted = 0
+            self._data_size = 0
         size = self._data_size
-        for part in self._data[self._data_counted :]:
+        for part in data[self._data_counted :]:
             size += len(part) + 1
         self._data_size = size
-        self._data_counted = len(self._data)
+        self._data_counted = len(data)
         if size - 1 > self._limit:
             self._fail_too_large()
 
     def _fail_too_large(self) -> None:
+        self._unusual = True
         self._error = SSEError(
             f"an event or line exceeded max_event_size={self.max_event_size} characters; "
             "pass a larger max_event_size, or max_event_size=None for no limit"
