@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from typing import AsyncIterator, Dict
 
@@ -82,6 +83,11 @@ async def latin1_declared(request: Request) -> Response:
     return raw_stream("data: café\n\n".encode(), media_type="text/event-stream; charset=latin-1")
 
 
+async def gzipped(request: Request) -> Response:
+    body = gzip.compress(b"data: compressed 1\n\ndata: compressed 2\n\n")
+    return Response(body, media_type="text/event-stream", headers={"Content-Encoding": "gzip"})
+
+
 async def drop(request: Request) -> Response:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"id: 1\ndata: one\n\n"
@@ -101,6 +107,7 @@ app = Starlette(
         Route("/invalid-utf8", invalid_utf8),
         Route("/latin1-declared", latin1_declared),
         Route("/drop", drop),
+        Route("/gzip", gzipped),
         Route("/slow", slow),
         Route("/silent", silent),
     ]

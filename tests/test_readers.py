@@ -112,11 +112,27 @@ def test_stream_is_utf8_whatever_the_charset(server: str) -> None:
 def test_dropped_connection_raises_httpx_error_after_complete_events(server: str) -> None:
     received: List[str] = []
     with httpx.Client() as client, connect_sse(client, "GET", f"{server}/drop") as source:
-        with pytest.raises(httpx.RemoteProtocolError):
+        with pytest.raises(httpx.RemoteProtocolError) as info:
             for sse in source:
                 received.append(sse.data)
         assert received == ["one"]
         assert source.last_event_id == "1"  # the cut block's id never counts
+        assert info.value.request.url == f"{server}/drop"
+        assert source.response.is_stream_consumed
+        with pytest.raises(httpx.StreamConsumed):
+            list(source)
+
+
+def test_a_response_already_read_is_read_from_its_content(server: str) -> None:
+    with httpx.Client() as client:
+        response = client.get(f"{server}/numbers?count=2")
+        assert [sse.data for sse in iter_sse(response)] == ["1", "2"]
+
+
+def test_gzip_encoded_stream_is_decompressed(server: str) -> None:
+    with httpx.Client() as client, client.stream("GET", f"{server}/gzip") as response:
+        assert response.headers["content-encoding"] == "gzip"
+        assert [sse.data for sse in iter_sse(response)] == ["compressed 1", "compressed 2"]
 
 
 def test_connection_refused_surfaces_as_httpx_error() -> None:

@@ -129,6 +129,26 @@ class SSEDecoder:
 
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
+        if (
+            data[-2:] == b"\n\n"
+            and data[:6] == b"data: "
+            and data.find(b"\n") == len(data) - 2
+            and not self._pending
+            and not self._unusual
+            and not self._data
+            and 0x0D not in data
+        ):
+            # The chunk is one whole event of one data line, as LLM servers send
+            # tokens: the same steps as below, without the splitting.
+            value = data[6:-2].decode("utf-8", "replace")
+            if len(value) > self._limit:
+                self._fail_too_large()
+                raise self._error  # type: ignore[misc]
+            self.last_event_id = id_buffer = self._id_buffer
+            event = _new_event(ServerSentEvent, (self._event_type or "message", value, id_buffer, self._block_retry))
+            self._event_type = ""
+            self._block_retry = None
+            return [event]
         if self._unusual:
             if self._error is not None:
                 raise self._error
