@@ -188,7 +188,7 @@ class SSEDecoder:
             head = pending.decode("utf-8", "replace")
             del pending
             text = data[first + 1 : end].decode("utf-8", "replace")
-        self._pending = data[end:]
+        self._pending = tail = data[end:]
         if self._unusual and self._at_start:
             self._at_start = False
             self._unusual = self._skip_lf
@@ -320,10 +320,10 @@ class SSEDecoder:
                 self._count_data()
         else:
             self._data_bound = 0
-        if len(self._pending) > limit:
+        if len(tail) > limit:
             self._pending = b""
             self._fail_too_large()
-        if self._error is not None and not events:
+        if self._unusual and self._error is not None and not events:
             raise self._error
         return events
 
