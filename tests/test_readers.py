@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import List
+from typing import AsyncIterator, Iterator, List
 
 import httpx
 import pytest
@@ -203,3 +203,37 @@ async def test_breaking_out_early_closes_the_connection(server: str) -> None:
                 break
         assert source.response.is_closed
     assert first.data == "1"
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that arrives in the chunks given."""
+
+    def __init__(self, chunks: List[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def stream_response(chunks: List[bytes]) -> httpx.Response:
+    request = httpx.Request("GET", "http://test/")
+    return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, stream=Chunks(chunks), request=request)
+
+
+@pytest.mark.parametrize("size", [16 * 1024, 16 * 1024 + 1, 100_000])
+def test_big_chunks_of_small_events_in_order(size: int) -> None:
+    # Chunks over 16 KiB are decoded in slices: the events must not depend on it.
+    body = b"".join(b"id: %d\ndata: event %d\n\n" % (n, n) for n in range(20_000))[:size]
+    expected = list(iter_sse(stream_response([body[i : i + 7] for i in range(0, len(body), 7)])))
+    assert list(iter_sse(stream_response([body]))) == expected
+    assert len(expected) > 500
+
+
+@pytest.mark.anyio
+async def test_big_chunks_async() -> None:
+    body = b"".join(b"data: %d\n\n" % n for n in range(20_000))
+    assert [int(e.data) async for e in aiter_sse(stream_response([body]))] == list(range(20_000))
