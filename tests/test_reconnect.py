@@ -95,6 +95,7 @@ class Run:
     reconnects: int = 0
     last_event_id: str = ""
     retry_delay: Optional[float] = None
+    status: Optional[int] = None  # of the latest response
 
 
 @pytest.fixture
@@ -124,6 +125,10 @@ def read(
 
     def note(source: EventSource) -> None:
         run.reconnects, run.last_event_id, run.retry_delay = source.reconnects, source.last_event_id, source.retry_delay
+        try:
+            run.status = source.response.status_code
+        except RuntimeError:
+            run.status = None  # never connected
 
     if mode == "sync":
         with httpx.Client(**client_options) as client, connect_sse(client, method, url, **kwargs) as source:
@@ -232,6 +237,23 @@ def test_204_stops_cleanly(mode: str, no_waiting: List[float]) -> None:
         run = read(mode, server.url, no_waiting)
     assert run.events == [] and run.error is None and no_waiting == []
     assert len(server.requests) == 1
+    assert run.status == 204
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_id_of_a_block_without_data_is_resumed_from(mode: str, no_waiting: List[float]) -> None:
+    def script(index: int, seen: Seen) -> Reply:
+        if index == 0:
+            return Reply(body=b"id: 1\ndata: a\n\nid: 2\n\n: a comment\nid: 3\ndata: cut off", then="reset")
+        if index == 1:
+            return Reply(body=b"id: 3\ndata: c\n\n")
+        return Reply(status=204, headers={})
+
+    with ScriptedServer(script) as server:
+        run = read(mode, server.url, no_waiting)
+    assert [(e.id, e.data) for e in run.events] == [("1", "a"), ("3", "c")]
+    assert server.last_event_ids == [None, "2", "3"]
+    assert run.status == 204 and run.reconnects == 2
 
 
 @pytest.mark.parametrize("mode", MODES)

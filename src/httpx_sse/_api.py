@@ -72,7 +72,8 @@ class EventSource:
     def __init__(
         self, response: Optional[httpx.Response], *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
     ) -> None:
-        self._response = response
+        self._response = response  # the open connection, if any
+        self._latest = response  # what .response shows, also between connections
         self._decoder = SSEDecoder(max_event_size=max_event_size)
         self._client: Union[httpx.Client, httpx.AsyncClient, None] = None
         self._request: Optional[httpx.Request] = None
@@ -118,10 +119,10 @@ class EventSource:
 
     @property
     def response(self) -> httpx.Response:
-        """The current response (when reconnecting, the latest connection's)."""
-        if self._response is None:
-            raise RuntimeError("no response yet: the stream is between connections")
-        return self._response
+        """The response being read; when reconnecting, the latest connection's."""
+        if self._latest is None:
+            raise RuntimeError("no response yet: the first connection failed, and iterating retries it")
+        return self._latest
 
     @property
     def last_event_id(self) -> str:
@@ -192,7 +193,7 @@ class EventSource:
         """Send the request; when reconnecting, keep a network failure for the loop."""
         assert isinstance(self._client, httpx.Client)
         try:
-            self._response = self._client.send(self._next_request(), stream=True, **self._send_options)
+            self._response = self._latest = self._client.send(self._next_request(), stream=True, **self._send_options)
         except RETRYABLE_ERRORS as error:
             self._pending_failure = self._failure(error)
 
@@ -249,7 +250,7 @@ class EventSource:
         assert isinstance(self._client, httpx.AsyncClient)
         try:
             request = self._next_request()
-            self._response = await self._client.send(request, stream=True, **self._send_options)
+            self._response = self._latest = await self._client.send(request, stream=True, **self._send_options)
         except RETRYABLE_ERRORS as error:
             self._pending_failure = self._failure(error)
 

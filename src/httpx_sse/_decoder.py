@@ -346,7 +346,7 @@ class SSEDecoder:
     def _fail_too_large(self) -> None:
         self._unusual = True
         self._error = SSEError(
-            f"an event or line exceeded max_event_size={self.max_event_size} characters; "
+            f"an event (or a line) larger than max_event_size={self.max_event_size} arrived; "
             "pass a larger max_event_size, or max_event_size=None for no limit"
         )
 
