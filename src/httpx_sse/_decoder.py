@@ -140,12 +140,12 @@ class SSEDecoder:
         ):
             # The chunk is one whole event of one data line, as LLM servers send
             # tokens: the same steps as below, without the splitting.
-            value = data[6:-2].decode("utf-8", "replace")
-            if len(value) > self._limit:
+            text = data[6:-2].decode("utf-8", "replace")
+            if len(text) > self._limit:
                 self._fail_too_large()
                 raise self._error  # type: ignore[misc]
             self.last_event_id = id_buffer = self._id_buffer
-            event = _new_event(ServerSentEvent, (self._event_type or "message", value, id_buffer, self._block_retry))
+            event = _new_event(ServerSentEvent, (self._event_type or "message", text, id_buffer, self._block_retry))
             self._event_type = ""
             self._block_retry = None
             return [event]
@@ -227,23 +227,19 @@ class SSEDecoder:
         dispatched_id: Optional[str] = None  # the id buffer at the last blank line
         try:
             for block in blocks:
+                value: Optional[str] = None  # set when a whole block is read at once
                 if block is None:
                     lines = open_lines
                 elif not data_lines and block[:6] == "data: " and "\n" not in block:
-                    # The common block, one data line, dispatched without a line loop.
-                    value = block[6:]
-                    if len(value) > limit:
-                        raise _TooLarge
-                    emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                    dispatched_id = id_buffer
-                    event_type = ""
-                    block_retry = None
-                    continue
+                    value = block[6:]  # the common block: one data line
                 else:
                     match = _simple_block(block) if not data_lines else None
-                    if match is not None:
+                    if match is None:
+                        lines = block.split("\n")
+                        lines.append("")
+                    else:
                         # Fields in the usual order, one data line: one regex match
-                        # stands for a loop over its lines.
+                        # stands for a loop over the lines.
                         new_id, new_type, retry_before, value, retry_after = match.groups()
                         if new_id is not None:
                             id_buffer = new_id
@@ -254,15 +250,14 @@ class SSEDecoder:
                                 retry = None if digits is None else _parse_retry(digits)
                                 if retry is not None:
                                     block_retry = self.retry = retry
-                        if len(value) > limit:
-                            raise _TooLarge
-                        emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                        dispatched_id = id_buffer
-                        event_type = ""
-                        block_retry = None
-                        continue
-                    lines = block.split("\n")
-                    lines.append("")
+                if value is not None:
+                    if len(value) > limit:
+                        raise _TooLarge
+                    emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
+                    dispatched_id = id_buffer
+                    event_type = ""
+                    block_retry = None
+                    continue
                 for line in lines:
                     if line:
                         # The usual "name: value" fields first; testing the first character
