@@ -109,14 +109,18 @@ def throughput_table(
 
 
 def async_table(python: str, rounds: int) -> str:
-    lines = ["| workload (4 KiB chunks) | sync | async (asyncio) | async / sync time |", "|---|---|---|---|"]
+    lines = [
+        "| workload (4 KiB chunks) | sync | async (asyncio) | async / sync time | target |",
+        "|---|---|---|---|---|",
+    ]
     for workload in ["tokens", "fields"]:
         sync = best_of({"ours": python}, rounds, "throughput", workload, "4096", "--repeat", "2")["ours"]
         asyn = best_of({"ours": python}, rounds, "throughput", workload, "4096", "--repeat", "2", "--mode", "async")[
             "ours"
         ]
         ratio = asyn["seconds"] / sync["seconds"]
-        lines.append(f"| {workload} | {fmt_rate(sync)} | {fmt_rate(asyn)} | {ratio:.2f} |")
+        verdict = "met" if ratio <= 1.15 else "**missed**"
+        lines.append(f"| {workload} | {fmt_rate(sync)} | {fmt_rate(asyn)} | {ratio:.2f} | <= 1.15 {verdict} |")
     return "\n".join(lines)
 
 
@@ -170,7 +174,8 @@ def e2e_table(contenders: Dict[str, str], rounds: int, count: int) -> Tuple[str,
     ratio = None
     if "0.4.3" in best:
         ratio = best["0.4.3"]["seconds"] / best["ours"]["seconds"]
-        lines.append(f"| speed-up | **{ratio:.2f}x** (target >= 1.15x) |")
+        verdict = "met" if ratio >= 1.15 else "**missed**"
+        lines.append(f"| speed-up | **{ratio:.2f}x** (target >= 1.15x: {verdict}) |")
     return "\n".join(lines), ratio
 
 
