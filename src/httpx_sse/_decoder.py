@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 from ._exceptions import SSEError
 from ._models import ServerSentEvent
@@ -130,10 +130,10 @@ class SSEDecoder:
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
         if (
-            data[-2:] == b"\n\n"
+            not self._pending
+            and data[-2:] == b"\n\n"
             and data[:6] == b"data: "
             and data.find(b"\n") == len(data) - 2
-            and not self._pending
             and not self._unusual
             and not self._data
             and 0x0D not in data
@@ -175,41 +175,22 @@ class SSEDecoder:
                     self._fail_too_large()
                     raise self._error  # type: ignore[misc]
             return []
-        head: Optional[str] = None  # a line that began in earlier chunks and ends here
-        if not pending:
-            text = (data if end == len(data) else data[:end]).decode("utf-8", "replace")
-        elif type(pending) is bytes:
-            text = (pending + data[:end]).decode("utf-8", "replace")
-        else:
-            # A line that spanned several chunks is decoded apart, so that splitting
-            # below scans only this chunk's bytes, never the long line again.
-            first = data.find(b"\n")
-            pending += data[:first]
-            head = pending.decode("utf-8", "replace")
-            del pending
-            text = data[first + 1 : end].decode("utf-8", "replace")
-        self._pending = tail = data[end:]
-        if self._unusual and self._at_start:
-            self._at_start = False
-            self._unusual = self._skip_lf
-            if head is not None:
-                if head[:1] == "\ufeff":
-                    head = head[1:]
-            elif text[0] == "\ufeff":
-                text = text[1:]
-
         # Blocks end in a blank line: "\n\n" ends a block's last line and is the blank
         # line after it. The last piece holds the lines of a block still open.
         blocks: List[Optional[str]]
-        if head is None:
-            blocks = text.split("\n\n")  # type: ignore[assignment]
-        elif text[:1] == "\n":
-            blocks = [head, *text[1:].split("\n\n")]
+        if type(pending) is bytearray:
+            blocks, decoded = self._blocks_after_long_line(pending, data, end)
+            del pending
         else:
+            text = (pending + data[:end] if pending else data[:end] if end != len(data) else data).decode(
+                "utf-8", "replace"
+            )
+            if self._unusual and self._at_start:
+                text = self._stream_start(text)
             blocks = text.split("\n\n")  # type: ignore[assignment]
-            blocks[0] = f"{head}\n{blocks[0]}"
-        decoded = len(text) if head is None else len(text) + len(head)
-        del text, head  # a big event is held twice at most, not three times
+            decoded = len(text)
+            del text
+        self._pending = tail = data[end:]
         last = blocks.pop()
         if last:
             open_lines = last.split("\n")
@@ -321,6 +302,32 @@ class SSEDecoder:
         if self._unusual and self._error is not None and not events:
             raise self._error
         return events
+
+    def _stream_start(self, text: str) -> str:
+        """The stream's first decoded text, without the one BOM the spec strips."""
+        self._at_start = False
+        self._unusual = self._skip_lf
+        return text[1:] if text[:1] == "\ufeff" else text
+
+    def _blocks_after_long_line(self, pending: bytearray, data: bytes, end: int) -> Tuple[List[Optional[str]], int]:
+        """Blocks when a line that spanned several chunks ends in ``data``.
+
+        The long line is decoded apart, so that splitting scans only this chunk's
+        bytes, never the long line again; and it is joined to its block once.
+        """
+        first = data.find(b"\n")
+        pending += data[:first]
+        head = pending.decode("utf-8", "replace")
+        text = data[first + 1 : end].decode("utf-8", "replace")
+        if self._unusual and self._at_start:
+            head = self._stream_start(head)
+        blocks: List[Optional[str]]
+        if text[:1] == "\n":
+            blocks = [head, *text[1:].split("\n\n")]
+        else:
+            blocks = text.split("\n\n")  # type: ignore[assignment]
+            blocks[0] = f"{head}\n{blocks[0]}"
+        return blocks, len(head) + len(text)
 
     def _count_data(self) -> None:
         # Only the parts added since the last count are measured, so a big event fed
