@@ -398,3 +398,13 @@ def test_ten_thousand_events_through_twenty_resets(mode: str, no_waiting: List[f
     print(f"{mode}: received={len(ids)} duplicates={duplicates} lost={lost} reconnects={run.reconnects}")
     assert_exactly(run, total)
     assert run.reconnects == 20 and duplicates == 0 and lost == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_oversize_event_is_not_retried(mode: str, no_waiting: List[float]) -> None:
+    reply = Reply(body=b"id: 1\ndata: ok\n\nid: 2\ndata: " + b"x" * 5000 + b"\n\n")
+    with ScriptedServer(lambda index, seen: reply) as server:
+        run = read(mode, server.url, no_waiting, max_event_size=1000)
+    assert [e.data for e in run.events] == ["ok"]
+    assert isinstance(run.error, SSEError) and "max_event_size=1000" in str(run.error)
+    assert len(server.requests) == 1 and no_waiting == []

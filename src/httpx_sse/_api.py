@@ -224,8 +224,8 @@ class EventSource:
                                     self._reconnect.delivered()
                                 yield from events
                                 del events  # not held while the next chunk is decoded
-                        yield from decoder.close()
                         if self._reconnect is None:
+                            yield from decoder.close()
                             return
                         failure = self._failure(None)
                 except RETRYABLE_ERRORS as error:
@@ -283,9 +283,9 @@ class EventSource:
                                 for event in events:
                                     yield event
                                 del events, event
-                        for event in decoder.close():
-                            yield event
                         if self._reconnect is None:
+                            for event in decoder.close():
+                                yield event
                             return
                         failure = self._failure(None)
                 except RETRYABLE_ERRORS as error:
