@@ -7,6 +7,7 @@ in seconds (default 0.9).
 
 import asyncio
 import os
+from typing import AsyncIterator, Dict
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
@@ -16,7 +17,7 @@ from starlette.routing import Route
 DELAY = float(os.environ.get("NUMBERS_DELAY", "0.9"))
 
 
-async def numbers(minimum: int, maximum: int):  # type: ignore[no-untyped-def]
+async def numbers(minimum: int, maximum: int) -> AsyncIterator[Dict[str, int]]:
     for i in range(minimum, maximum + 1):
         await asyncio.sleep(DELAY)
         yield {"data": i}
