@@ -408,3 +408,22 @@ def test_oversize_event_is_not_retried(mode: str, no_waiting: List[float]) -> No
     assert [e.data for e in run.events] == ["ok"]
     assert isinstance(run.error, SSEError) and "max_event_size=1000" in str(run.error)
     assert len(server.requests) == 1 and no_waiting == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_429_retry_after_as_an_http_date(mode: str, no_waiting: List[float]) -> None:
+    import email.utils
+    import time
+
+    def script(index: int, seen: Seen) -> Reply:
+        if index == 0:
+            when = email.utils.formatdate(time.time() + 30, usegmt=True)
+            return Reply(status=429, headers={"Retry-After": when, "Content-Type": "text/plain"}, body=b"slow down")
+        if index == 1:
+            return Reply(body=events_body(range(1, 3)))
+        return Reply(status=204, headers={})
+
+    with ScriptedServer(script) as server:
+        run = read(mode, server.url, no_waiting)
+    assert [e.id for e in run.events] == ["1", "2"]
+    assert 28 <= no_waiting[0] <= 31  # the date is whole seconds: about 30 s from now
