@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Iterator, List
 
+import httpx
 import pytest
+
+from httpx_sse import iter_sse
 
 from .servers import run_uvicorn
 
@@ -60,3 +65,49 @@ def test_installed_command_runs_the_demo() -> None:
     result = subprocess.run([str(command), "--demo", "--data-only"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Hello from the httpx-sse demo stream!\n")
+
+
+SHELL_BLOCKS: List[str] = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+COMMAND_LINES = [line for block in SHELL_BLOCKS for line in block.splitlines() if line.startswith("httpx-sse ")]
+
+
+def test_readme_has_command_examples() -> None:
+    assert len(COMMAND_LINES) >= 3
+
+
+@pytest.mark.parametrize("line", COMMAND_LINES)
+def test_readme_command_runs(line: str) -> None:
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip(), "prints the events"
+    if "--max-events 3" in line:
+        assert len(result.stdout.splitlines()) == 3
+
+
+@pytest.mark.parametrize("module", ["examples.server", "examples.resumable_server"])
+def test_readme_uvicorn_commands_serve_the_examples(module: str) -> None:
+    from .servers import bound_socket
+
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    command = [sys.executable, "-m", "uvicorn", f"{module}:app", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        path = "/sse" if module == "examples.server" else "/numbers"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with httpx.Client() as client, client.stream("GET", f"http://127.0.0.1:{port}{path}") as response:
+                    first = next(iter_sse(response))
+                break
+            except httpx.ConnectError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert first.data == "1"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
