@@ -148,6 +148,9 @@ def test_connection_refused() -> None:
         (["--json", "--data-only", "http://x/"], "not allowed with argument"),
         ([], "give a URL to tail, or --demo"),
         (["not a url at all"], "bad URL"),
+        (["http://[::1"], "bad URL 'http://[::1': Invalid port"),
+        (["::::"], "bad URL"),
+        (["ftp://x/"], "unsupported protocol"),
     ],
 )
 def test_bad_options(args: List[str], expected: str) -> None:

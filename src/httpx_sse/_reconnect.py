@@ -117,7 +117,8 @@ class ReconnectState:
         self.failures = 0
 
     def base_delay(self, server_retry_ms: Optional[int]) -> float:
-        return self.policy.initial_delay if server_retry_ms is None else server_retry_ms / 1000
+        """The wait before a first reconnect: the server's ``retry``, else the policy's."""
+        return self.policy.delay(1, server_retry=_seconds(server_retry_ms), random_fraction=0.0)
 
     def next_delay(self, failure: Failure, server_retry_ms: Optional[int], last_event_id: str = "") -> float:
         """Seconds to wait before reconnecting; raises `SSEError` when attempts are spent."""
@@ -130,12 +131,16 @@ class ReconnectState:
         if failure.retry_after is not None:
             wait = failure.retry_after
         else:
-            server_retry = None if server_retry_ms is None else server_retry_ms / 1000
+            server_retry = _seconds(server_retry_ms)
             wait = self.policy.delay(self.failures, server_retry=server_retry, random_fraction=self._random_fraction())
         self.reconnects += 1
         resume = f", Last-Event-ID: {last_event_id}" if last_event_id else ""
         logger.info("reconnecting in %.3fs (attempt %d%s): %s", wait, self.failures, resume, failure.reason)
         return wait
+
+
+def _seconds(milliseconds: Optional[int]) -> Optional[float]:
+    return None if milliseconds is None else milliseconds / 1000
 
 
 def describe_error(error: BaseException) -> str:
