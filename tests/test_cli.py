@@ -63,6 +63,8 @@ def test_method_headers_body_and_last_event_id(server: str, tmp_path: Path) -> N
         "X-One: 1",
         "-H",
         "X-Two:  two ",
+        "-H",
+        "X-Three: café",
         "-d",
         "hello",
         "--data-only",
@@ -71,6 +73,7 @@ def test_method_headers_body_and_last_event_id(server: str, tmp_path: Path) -> N
     )
     seen = json.loads(result.stdout)
     assert (seen["method"], seen["body"], seen["x-one"], seen["x-two"]) == ("POST", "hello", "1", "two")
+    assert seen["x-three"].encode("latin-1").decode() == "café"  # sent as UTF-8 bytes
     assert seen["accept"] == "text/event-stream"
     body = tmp_path / "body.json"
     body.write_bytes(b'{"from": "file"}')
@@ -143,6 +146,9 @@ def test_connection_refused() -> None:
     ("args", "expected"),
     [
         (["http://x/", "-H", "no colon here"], "bad header 'no colon here'"),
+        (["http://x/", "-H", "Bad Name: v"], "bad header name 'Bad Name'"),
+        (["http://x/", "-H", "X-Ünï: v"], "bad header name 'X-Ünï'"),
+        (["http://x/", "-H", "X-A: a\x01b"], "no control characters"),
         (["http://x/", "--max-events", "0"], "--max-events takes a whole number"),
         (["http://x/", "-d", "@/nonexistent/body"], "cannot read the request body"),
         (["--json", "--data-only", "http://x/"], "not allowed with argument"),

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -63,13 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_headers(values: Sequence[str]) -> List[tuple[str, str]]:
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 "token"
+
+
+def parse_headers(values: Sequence[str]) -> List[tuple[str, bytes]]:
     headers = []
     for value in values:
         name, colon, content = value.partition(":")
-        if not colon or not name.strip():
+        name = name.strip()
+        if not colon or not name:
             raise UsageError(f"bad header {value!r}: write it as 'Name: value'")
-        headers.append((name.strip(), content.strip()))
+        if not _HEADER_NAME.fullmatch(name):
+            raise UsageError(f"bad header name {name!r}: letters, digits and !#$%&'*+-.^_`|~ only")
+        if any((ord(c) < 0x20 and c != "\t") or c == "\x7f" for c in content):
+            raise UsageError(f"bad header value in {value!r}: no control characters")
+        headers.append((name, content.strip().encode()))  # sent as UTF-8, as curl sends what it is given
     return headers
 
 
