@@ -150,6 +150,8 @@ def test_connection_refused() -> None:
         (["http://x/", "-H", "X-Ünï: v"], "bad header name 'X-Ünï'"),
         (["http://x/", "-H", "X-A: a\x01b"], "no control characters"),
         (["http://x/", "--max-events", "0"], "--max-events takes a whole number"),
+        (["http://x/", "--timeout", "nan"], "--timeout takes a number of seconds"),
+        (["http://x/", "--timeout", "-1"], "--timeout takes a number of seconds"),
         (["http://x/", "-d", "@/nonexistent/body"], "cannot read the request body"),
         (["--json", "--data-only", "http://x/"], "not allowed with argument"),
         ([], "give a URL to tail, or --demo"),

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -154,7 +155,7 @@ def reconnect_notices() -> Iterator[None]:
 def tail(args: argparse.Namespace, url: str, out: IO[str]) -> int:
     if args.max_events is not None and args.max_events < 1:
         raise UsageError("--max-events takes a whole number of at least 1")
-    if args.timeout < 0:
+    if not math.isfinite(args.timeout) or args.timeout < 0:
         raise UsageError("--timeout takes a number of seconds, 0 for none")
     headers = parse_headers(args.header)
     body = read_body(args.data)
