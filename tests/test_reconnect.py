@@ -427,3 +427,9 @@ def test_429_retry_after_as_an_http_date(mode: str, no_waiting: List[float]) -> 
         run = read(mode, server.url, no_waiting)
     assert [e.id for e in run.events] == ["1", "2"]
     assert 28 <= no_waiting[0] <= 31  # the date is whole seconds: about 30 s from now
+
+
+def test_reconnect_argument_is_checked() -> None:
+    with httpx.Client() as client, pytest.raises(TypeError, match="reconnect takes True, False or a Reconnect"):
+        with connect_sse(client, "GET", "http://127.0.0.1:1/", reconnect="yes"):  # type: ignore[arg-type]
+            pass

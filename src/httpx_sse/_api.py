@@ -99,6 +99,8 @@ class EventSource:
         add_request_headers(headers)
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
+        if not (isinstance(reconnect, (bool, Reconnect))):
+            raise TypeError(f"reconnect takes True, False or a Reconnect(...) policy, not {reconnect!r}")
         request = client.build_request(method, url, headers=headers, **options)
         if reconnect is not False:
             if not isinstance(request.stream, httpx.ByteStream):
