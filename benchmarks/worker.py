@@ -61,8 +61,8 @@ def read_async(chunks: List[bytes]) -> int:
     return asyncio.run(main())
 
 
-def throughput(workload: str, chunk_size: int, repeat: int, mode: str) -> Dict[str, Any]:
-    data = WORKLOADS[workload]()
+def throughput(workload: str, chunk_size: int, repeat: int, mode: str, events: int = 0) -> Dict[str, Any]:
+    data = tokens(events) if events else WORKLOADS[workload]()
     chunks = chunked(data, chunk_size)
     read = read_async if mode == "async" else read_sync
     best = float("inf")
@@ -126,6 +126,7 @@ def main() -> None:
     t.add_argument("chunk_size", type=int)
     t.add_argument("--repeat", type=int, default=3)
     t.add_argument("--mode", choices=["sync", "async"], default="sync")
+    t.add_argument("--events", type=int, default=0, help="with tokens: this many events instead of 200k")
     d = sub.add_parser("decoder")
     d.add_argument("size", type=int)
     d.add_argument("chunk_size", type=int)
@@ -137,7 +138,7 @@ def main() -> None:
     e.add_argument("url")
     args = parser.parse_args()
     if args.what == "throughput":
-        result = throughput(args.workload, args.chunk_size, args.repeat, args.mode)
+        result = throughput(args.workload, args.chunk_size, args.repeat, args.mode, args.events)
     elif args.what == "decoder":
         result = decoder_time(args.size, args.chunk_size)
     elif args.what == "memory":
