@@ -433,3 +433,40 @@ def test_reconnect_argument_is_checked() -> None:
     with httpx.Client() as client, pytest.raises(TypeError, match="reconnect takes True, False or a Reconnect"):
         with connect_sse(client, "GET", "http://127.0.0.1:1/", reconnect="yes"):  # type: ignore[arg-type]
             pass
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_with_the_transport_a_503_is_retried_too(mode: str, no_waiting: List[float]) -> None:
+    from httpx_sse import AsyncSSETransport, SSETransport
+
+    def script(index: int, seen: Seen) -> Reply:
+        if index == 0:
+            return Reply(status=503, headers={"Retry-After": "2", "Content-Type": "text/plain"}, body=b"busy")
+        if index == 1:
+            return Reply(body=events_body(range(1, 3)))
+        return Reply(status=204, headers={})
+
+    policy = Reconnect(initial_delay=0.001, jitter=0.0, max_attempts=5)
+    with ScriptedServer(script) as server:
+        if mode == "sync":
+            with (
+                httpx.Client(transport=SSETransport()) as client,
+                connect_sse(client, "GET", server.url, reconnect=policy) as source,
+            ):
+                events = list(source)
+        else:
+
+            async def main() -> List[ServerSentEvent]:
+                async with httpx.AsyncClient(transport=AsyncSSETransport()) as client:
+                    async with aconnect_sse(client, "GET", server.url, reconnect=policy) as source:
+                        return [sse async for sse in source]
+
+            events = anyio.run(main, backend=mode)
+    assert [e.id for e in events] == ["1", "2"]
+    assert no_waiting[0] == 2.0
+    # A 401 refused by the transport is still raised at once.
+    reply = Reply(status=401, headers={"Content-Type": "application/json"}, body=b"{}")
+    with ScriptedServer(lambda index, seen: reply) as server, httpx.Client(transport=SSETransport()) as client:
+        with pytest.raises(SSEError, match="HTTP 401"):
+            with connect_sse(client, "GET", server.url, reconnect=policy) as source:
+                list(source)

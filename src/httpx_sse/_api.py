@@ -160,6 +160,13 @@ class EventSource:
             raise error
         return Failure(str(error), error, retry_after_seconds(response, self._reconnect.clock()))
 
+    def _refused_by_transport(self, error: SSEError) -> Failure:
+        """An SSETransport refused the response: retry it if its status is worth it."""
+        response = error.response
+        if self._reconnect is None or response is None or classify(response) is not Verdict.RETRYABLE:
+            raise error
+        return Failure(str(error), error, retry_after_seconds(response, self._reconnect.clock()))
+
     def _failure(self, error: Optional[BaseException]) -> Failure:
         """A connection that ended or broke: the failure to retry, or re-raise it."""
         if isinstance(error, httpx.RequestError) and self._response is not None:
@@ -198,6 +205,8 @@ class EventSource:
             self._response = self._latest = self._client.send(self._next_request(), stream=True, **self._send_options)
         except RETRYABLE_ERRORS as error:
             self._pending_failure = self._failure(error)
+        except SSEError as error:
+            self._pending_failure = self._refused_by_transport(error)
 
     def iter_sse(self) -> Iterator[ServerSentEvent]:
         """Yield the stream's events; when reconnecting, across connections."""
@@ -255,6 +264,8 @@ class EventSource:
             self._response = self._latest = await self._client.send(request, stream=True, **self._send_options)
         except RETRYABLE_ERRORS as error:
             self._pending_failure = self._failure(error)
+        except SSEError as error:
+            self._pending_failure = self._refused_by_transport(error)
 
     async def aiter_sse(self) -> AsyncIterator[ServerSentEvent]:
         """The async twin of `iter_sse`."""
