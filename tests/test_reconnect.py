@@ -11,7 +11,16 @@ import anyio
 import httpx
 import pytest
 
-from httpx_sse import EventSource, Reconnect, ServerSentEvent, SSEError, aconnect_sse, connect_sse
+from httpx_sse import (
+    AsyncSSETransport,
+    EventSource,
+    Reconnect,
+    ServerSentEvent,
+    SSEError,
+    SSETransport,
+    aconnect_sse,
+    connect_sse,
+)
 from httpx_sse import _api as api
 from httpx_sse._reconnect import Failure, ReconnectState, retry_after_seconds
 
@@ -116,9 +125,19 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> List[float]:
 
 
 def read(
-    mode: str, url: str, waits: List[float], *, method: str = "GET", limit: Optional[int] = None, **kwargs: Any
+    mode: str,
+    url: str,
+    waits: List[float],
+    *,
+    method: str = "GET",
+    limit: Optional[int] = None,
+    with_transport: bool = False,
+    **kwargs: Any,
 ) -> Run:
-    """Read ``url`` with reconnection in ``mode``; stop after ``limit`` events if given."""
+    """Read ``url`` with reconnection in ``mode``; stop after ``limit`` events if given.
+
+    ``with_transport`` gives the client an SSETransport (AsyncSSETransport).
+    """
     kwargs.setdefault("reconnect", Reconnect(initial_delay=0.001, jitter=0.0, max_attempts=50))
     client_options = {"timeout": kwargs.pop("timeout", 5.0), "auth": kwargs.pop("client_auth", None)}
     run = Run(waits=waits)
@@ -130,29 +149,38 @@ def read(
         except RuntimeError:
             run.status = None  # never connected
 
+    def take(sse: ServerSentEvent) -> bool:
+        run.events.append(sse)
+        return limit is not None and len(run.events) >= limit
+
     if mode == "sync":
-        with httpx.Client(**client_options) as client, connect_sse(client, method, url, **kwargs) as source:
+        transport = SSETransport() if with_transport else None
+        with httpx.Client(transport=transport, **client_options) as client:
             try:
-                for sse in source:
-                    run.events.append(sse)
-                    if limit is not None and len(run.events) >= limit:
-                        break
+                with connect_sse(client, method, url, **kwargs) as source:
+                    try:
+                        for sse in source:
+                            if take(sse):
+                                break
+                    finally:
+                        note(source)
             except Exception as error:
                 run.error = error
-            note(source)
         return run
 
     async def main() -> None:
-        async with httpx.AsyncClient(**client_options) as client:
-            async with aconnect_sse(client, method, url, **kwargs) as source:
-                try:
-                    async for sse in source:
-                        run.events.append(sse)
-                        if limit is not None and len(run.events) >= limit:
-                            break
-                except Exception as error:
-                    run.error = error
-                note(source)
+        transport = AsyncSSETransport() if with_transport else None
+        async with httpx.AsyncClient(transport=transport, **client_options) as client:
+            try:
+                async with aconnect_sse(client, method, url, **kwargs) as source:
+                    try:
+                        async for sse in source:
+                            if take(sse):
+                                break
+                    finally:
+                        note(source)
+            except Exception as error:
+                run.error = error
 
     anyio.run(main, backend=mode)
     return run
@@ -437,8 +465,6 @@ def test_reconnect_argument_is_checked() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_with_the_transport_a_503_is_retried_too(mode: str, no_waiting: List[float]) -> None:
-    from httpx_sse import AsyncSSETransport, SSETransport
-
     def script(index: int, seen: Seen) -> Reply:
         if index == 0:
             return Reply(status=503, headers={"Retry-After": "2", "Content-Type": "text/plain"}, body=b"busy")
@@ -446,27 +472,13 @@ def test_with_the_transport_a_503_is_retried_too(mode: str, no_waiting: List[flo
             return Reply(body=events_body(range(1, 3)))
         return Reply(status=204, headers={})
 
-    policy = Reconnect(initial_delay=0.001, jitter=0.0, max_attempts=5)
     with ScriptedServer(script) as server:
-        if mode == "sync":
-            with (
-                httpx.Client(transport=SSETransport()) as client,
-                connect_sse(client, "GET", server.url, reconnect=policy) as source,
-            ):
-                events = list(source)
-        else:
-
-            async def main() -> List[ServerSentEvent]:
-                async with httpx.AsyncClient(transport=AsyncSSETransport()) as client:
-                    async with aconnect_sse(client, "GET", server.url, reconnect=policy) as source:
-                        return [sse async for sse in source]
-
-            events = anyio.run(main, backend=mode)
-    assert [e.id for e in events] == ["1", "2"]
+        run = read(mode, server.url, no_waiting, with_transport=True)
+    assert [e.id for e in run.events] == ["1", "2"] and run.error is None
     assert no_waiting[0] == 2.0
-    # A 401 refused by the transport is still raised at once.
+    # A 401 the transport refuses is still raised at once.
     reply = Reply(status=401, headers={"Content-Type": "application/json"}, body=b"{}")
-    with ScriptedServer(lambda index, seen: reply) as server, httpx.Client(transport=SSETransport()) as client:
-        with pytest.raises(SSEError, match="HTTP 401"):
-            with connect_sse(client, "GET", server.url, reconnect=policy) as source:
-                list(source)
+    with ScriptedServer(lambda index, seen: reply) as server:
+        run = read(mode, server.url, no_waiting, with_transport=True)
+    assert isinstance(run.error, SSEError) and "HTTP 401" in str(run.error)
+    assert len(server.requests) == 1
