@@ -244,7 +244,8 @@ def test_waits_the_servers_retry_and_resets_backoff(mode: str, no_waiting: List[
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_503_retry_after_then_recovers(mode: str, no_waiting: List[float]) -> None:
+@pytest.mark.parametrize("with_transport", [False, True], ids=["connect_sse", "with SSETransport"])
+def test_503_retry_after_then_recovers(mode: str, with_transport: bool, no_waiting: List[float]) -> None:
     def script(index: int, seen: Seen) -> Reply:
         if index == 0:
             return Reply(status=503, headers={"Retry-After": "3", "Content-Type": "text/plain"}, body=b"busy")
@@ -253,7 +254,7 @@ def test_503_retry_after_then_recovers(mode: str, no_waiting: List[float]) -> No
         return Reply(status=204, headers={})
 
     with ScriptedServer(script) as server:
-        run = read(mode, server.url, no_waiting)
+        run = read(mode, server.url, no_waiting, with_transport=with_transport)
     assert [e.id for e in run.events] == ["1", "2", "3"]
     assert no_waiting[0] == 3.0
     assert run.error is None
@@ -464,21 +465,9 @@ def test_reconnect_argument_is_checked() -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_with_the_transport_a_503_is_retried_too(mode: str, no_waiting: List[float]) -> None:
-    def script(index: int, seen: Seen) -> Reply:
-        if index == 0:
-            return Reply(status=503, headers={"Retry-After": "2", "Content-Type": "text/plain"}, body=b"busy")
-        if index == 1:
-            return Reply(body=events_body(range(1, 3)))
-        return Reply(status=204, headers={})
-
-    with ScriptedServer(script) as server:
-        run = read(mode, server.url, no_waiting, with_transport=True)
-    assert [e.id for e in run.events] == ["1", "2"] and run.error is None
-    assert no_waiting[0] == 2.0
-    # A 401 the transport refuses is still raised at once.
+def test_with_the_transport_a_401_still_raises_at_once(mode: str, no_waiting: List[float]) -> None:
     reply = Reply(status=401, headers={"Content-Type": "application/json"}, body=b"{}")
     with ScriptedServer(lambda index, seen: reply) as server:
         run = read(mode, server.url, no_waiting, with_transport=True)
     assert isinstance(run.error, SSEError) and "HTTP 401" in str(run.error)
-    assert len(server.requests) == 1
+    assert len(server.requests) == 1 and no_waiting == []
