@@ -153,15 +153,12 @@ class EventSource:
             del self._request.headers["Last-Event-ID"]
         return self._request
 
-    def _refusal(self, response: httpx.Response, verdict: Verdict, body_start: bytes) -> Failure:
+    def _refusal(self, response: httpx.Response, body_start: bytes) -> Failure:
         """A response that is not a stream: the failure to retry, or raise the error."""
-        error = SSEError(describe_bad_response(response, body_start), response=response)
-        if verdict is Verdict.REFUSED or self._reconnect is None:
-            raise error
-        return Failure(str(error), error, retry_after_seconds(response, self._reconnect.clock()))
+        return self._retry_or_raise(SSEError(describe_bad_response(response, body_start), response=response))
 
-    def _refused_by_transport(self, error: SSEError) -> Failure:
-        """An SSETransport refused the response: retry it if its status is worth it."""
+    def _retry_or_raise(self, error: SSEError) -> Failure:
+        """Refused responses, ours or an SSETransport's: retry 5xx and 429 when reconnecting."""
         response = error.response
         if self._reconnect is None or response is None or classify(response) is not Verdict.RETRYABLE:
             raise error
@@ -206,7 +203,7 @@ class EventSource:
         except RETRYABLE_ERRORS as error:
             self._pending_failure = self._failure(error)
         except SSEError as error:
-            self._pending_failure = self._refused_by_transport(error)
+            self._pending_failure = self._retry_or_raise(error)
 
     def iter_sse(self) -> Iterator[ServerSentEvent]:
         """Yield the stream's events; when reconnecting, across connections."""
@@ -223,7 +220,7 @@ class EventSource:
                     if verdict is Verdict.NO_CONTENT:
                         return
                     if verdict is not Verdict.STREAM:
-                        failure = self._refusal(response, verdict, read_body_start(response.iter_bytes()))
+                        failure = self._refusal(response, read_body_start(response.iter_bytes()))
                     else:
                         for chunk in _sync_chunks(response):
                             if len(chunk) > _SLICE:
@@ -265,7 +262,7 @@ class EventSource:
         except RETRYABLE_ERRORS as error:
             self._pending_failure = self._failure(error)
         except SSEError as error:
-            self._pending_failure = self._refused_by_transport(error)
+            self._pending_failure = self._retry_or_raise(error)
 
     async def aiter_sse(self) -> AsyncIterator[ServerSentEvent]:
         """The async twin of `iter_sse`."""
@@ -282,7 +279,7 @@ class EventSource:
                     if verdict is Verdict.NO_CONTENT:
                         return
                     if verdict is not Verdict.STREAM:
-                        failure = self._refusal(response, verdict, await aread_body_start(response.aiter_bytes()))
+                        failure = self._refusal(response, await aread_body_start(response.aiter_bytes()))
                     else:
                         async for chunk in _async_chunks(response):
                             if len(chunk) > _SLICE:
