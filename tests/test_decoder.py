@@ -241,10 +241,14 @@ def test_events_before_oversize_one_are_delivered_first() -> None:
         decoder.close()
 
 
-def test_limit_at_exact_size_is_accepted() -> None:
-    events, _ = decode([b"data: " + b"x" * 10 + b"\n\n"], max_event_size=10)
+@pytest.mark.parametrize("name, chunks", list(chunkings(b"data: " + b"x" * 10 + b"\n\n")))
+def test_limit_counts_the_block_bytes_with_line_ends(name: str, chunks: List[bytes]) -> None:
+    # "data: xxxxxxxxxx" and its line end: 17 bytes.
+    events, _ = decode(chunks, max_event_size=17)
     assert events == [E(data="x" * 10)]
-    events, _ = decode([b"data: " + b"x" * 10 + b"\n\n"], max_event_size=None)
+    with pytest.raises(SSEError, match="max_event_size=16"):
+        decode(chunks, max_event_size=16)
+    events, _ = decode(chunks, max_event_size=None)
     assert events == [E(data="x" * 10)]
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Union
 
 from ._exceptions import SSEError
-from ._models import ServerSentEvent
+from ._models import ServerSentEvent, SSEComment
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder"]
 
@@ -35,6 +35,15 @@ _simple_block = re.compile(
 ).fullmatch
 
 
+# Bigger chunks are decoded a slice at a time, so that the lists and strings made for
+# one chunk stay small whatever size of chunk the caller feeds.
+_SLICE = 64 * 1024
+# Past this many data lines in an open block, they are joined into one string: a
+# flood of short data lines then costs a few bytes per line, not an object each.
+_DATA_GROUP = 64
+_blank_lines = re.compile(b"\n*")
+
+
 def _parse_retry(digits: str) -> Optional[int]:
     significant = digits.lstrip("0") or "0"
     # Python refuses to parse over 4300 digits (a denial-of-service guard); a wait
@@ -42,10 +51,6 @@ def _parse_retry(digits: str) -> Optional[int]:
     if len(significant) > 4000:
         return None
     return int(significant)
-
-
-class _TooLarge(Exception):
-    """Raised inside feed()'s loop: the check costs nothing until it fires."""
 
 
 class SSEDecoder:
@@ -62,21 +67,27 @@ class SSEDecoder:
     spec says) and readies the decoder for the next connection of the same source:
     ``last_event_id`` and ``retry`` carry over, as they do in a browser's EventSource.
 
-    ``max_event_size`` bounds the bytes of one line and the characters of one event's
-    data (the same for ASCII); past it ``feed()`` raises `SSEError`, once the events
-    before it have been returned. ``None`` means no bound.
+    ``max_event_size`` bounds the bytes of one block as received: all the lines since
+    the last blank line (data, id, event, retry, comments; the line being received
+    included), in UTF-8 bytes, each line end counted as one byte. ``data: abc`` is 10
+    bytes with its line end. When a block passes it, ``feed()`` raises `SSEError`
+    once every event completed before that block has been returned; the outcome is
+    the same however the bytes are chunked. ``None`` means no bound.
+
+    ``feed_with_comments()`` is ``feed()`` that also hands out each comment line, as
+    an `SSEComment`, in order with the events.
     """
 
     __slots__ = (
+        "_after_lf",
         "_at_start",
+        "_block_bytes",
         "_block_retry",
+        "_comments",
         "_data",
-        "_data_bound",
-        "_data_counted",
-        "_data_measured",
-        "_data_size",
         "_error",
         "_event_type",
+        "_groups",
         "_id_buffer",
         "_limit",
         "_pending",
@@ -104,6 +115,7 @@ class SSEDecoder:
         # An error found after events were already decoded in the same call is held
         # back until the next call, so that those events still reach the caller.
         self._error: Optional[SSEError] = None
+        self._comments = False  # set while feed_with_comments() runs
         self._id_buffer = last_event_id
         self._start_stream()
 
@@ -119,16 +131,27 @@ class SSEDecoder:
         # O(1) an append, so it costs O(its length), not O(length²), in any chunking.
         self._pending: Union[bytes, bytearray] = b""
         self._data: List[str] = []
-        self._data_measured: Optional[List[str]] = None  # the list _data_size is of
-        self._data_counted = 0  # how many of its parts _data_size counts
-        self._data_size = 0
-        self._data_bound = 0  # characters decoded since the open block began
+        self._groups = 0  # how many leading items of _data are lines already joined
+        # The open block's size so far, and whether its last byte ends a line: a line
+        # end right after a line end is a blank line, which closes the block.
+        self._block_bytes = 0
+        self._after_lf = True
         self._event_type = ""
         self._block_retry: Optional[int] = None
         self._id_buffer = self.last_event_id
 
+    def feed_with_comments(self, data: bytes) -> List[Union[ServerSentEvent, SSEComment]]:
+        """`feed`, and each comment line completed by ``data`` too, in stream order."""
+        self._comments = True
+        try:
+            return self.feed(data)  # type: ignore[return-value]
+        finally:
+            self._comments = False
+
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
+        if len(data) > _SLICE:
+            return self._feed_in_slices(data)
         if (
             not self._pending
             and data[-2:] == b"\n\n"
@@ -137,13 +160,13 @@ class SSEDecoder:
             and not self._unusual
             and not self._data
             and 0x0D not in data
+            and self._block_bytes + len(data) <= self._limit
         ):
             # The chunk is one whole event of one data line, as LLM servers send
             # tokens: the same steps as below, without the splitting.
             text = data[6:-2].decode("utf-8", "replace")
-            if len(text) > self._limit:
-                self._fail_too_large()
-                raise self._error  # type: ignore[misc]
+            self._block_bytes = 0
+            self._after_lf = True
             self.last_event_id = id_buffer = self._id_buffer
             event = _new_event(ServerSentEvent, (self._event_type or "message", text, id_buffer, self._block_retry))
             self._event_type = ""
@@ -163,23 +186,23 @@ class SSEDecoder:
             if data[-1] == 0x0D:
                 self._skip_lf = self._unusual = True
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if not data:
+            return []
+        too_large_from = self._measure(data)
+        if too_large_from >= 0:
+            return self._feed_until_too_large(data, too_large_from)
         end = data.rfind(b"\n") + 1
         pending = self._pending
         if not end:
-            if data:
-                if type(pending) is bytes:
-                    pending = self._pending = bytearray(pending)
-                pending += data
-                if len(pending) > self._limit:
-                    self._pending = b""
-                    self._fail_too_large()
-                    raise self._error  # type: ignore[misc]
+            if type(pending) is bytes:
+                pending = self._pending = bytearray(pending)
+            pending += data
             return []
         # Blocks end in a blank line: "\n\n" ends a block's last line and is the blank
         # line after it. The last piece holds the lines of a block still open.
         blocks: List[Optional[str]]
         if type(pending) is bytearray:
-            blocks, decoded = self._blocks_after_long_line(pending, data, end)
+            blocks = self._blocks_after_long_line(pending, data, end)
             del pending
         else:
             text = (pending + data[:end] if pending else data[:end] if end != len(data) else data).decode(
@@ -188,9 +211,8 @@ class SSEDecoder:
             if self._unusual and self._at_start:
                 text = self._stream_start(text)
             blocks = text.split("\n\n")  # type: ignore[assignment]
-            decoded = len(text)
             del text
-        self._pending = tail = data[end:]
+        self._pending = data[end:]
         last = blocks.pop()
         if last:
             open_lines = last.split("\n")
@@ -204,82 +226,75 @@ class SSEDecoder:
         event_type = self._event_type
         id_buffer = self._id_buffer
         block_retry = self._block_retry
-        limit = self._limit
         dispatched_id: Optional[str] = None  # the id buffer at the last blank line
-        try:
-            for block in blocks:
-                value: Optional[str] = None  # set when a whole block is read at once
-                if block is None:
-                    lines = open_lines
-                elif not data_lines and block[:6] == "data: " and "\n" not in block:
-                    value = block[6:]  # the common block: one data line
+        for block in blocks:
+            value: Optional[str] = None  # set when a whole block is read at once
+            if block is None:
+                lines = open_lines
+            elif not data_lines and block[:6] == "data: " and "\n" not in block:
+                value = block[6:]  # the common block: one data line
+            else:
+                match = _simple_block(block) if not data_lines and not self._comments else None
+                if match is None:
+                    lines = block.split("\n")
+                    lines.append("")
                 else:
-                    match = _simple_block(block) if not data_lines else None
-                    if match is None:
-                        lines = block.split("\n")
-                        lines.append("")
+                    # Fields in the usual order, one data line: one regex match
+                    # stands for a loop over the lines.
+                    new_id, new_type, retry_before, value, retry_after = match.groups()
+                    if new_id is not None:
+                        id_buffer = new_id
+                    if new_type is not None:
+                        event_type = new_type
+                    if retry_before is not None or retry_after is not None:
+                        for digits in (retry_before, retry_after):
+                            retry = None if digits is None else _parse_retry(digits)
+                            if retry is not None:
+                                block_retry = self.retry = retry
+            if value is not None:
+                emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
+                dispatched_id = id_buffer
+                event_type = ""
+                block_retry = None
+                continue
+            for line in lines:
+                if line:
+                    # The usual "name: value" fields first; testing the first character
+                    # before slicing saves a slice on most lines.
+                    initial = line[0]
+                    if initial == "d" and line[:6] == "data: ":
+                        data_lines.append(line[6:])
+                    elif initial == "i" and line[:4] == "id: ":
+                        if "\x00" not in line:
+                            id_buffer = line[4:]
+                    elif initial == "e" and line[:7] == "event: ":
+                        event_type = line[7:]
                     else:
-                        # Fields in the usual order, one data line: one regex match
-                        # stands for a loop over the lines.
-                        new_id, new_type, retry_before, value, retry_after = match.groups()
-                        if new_id is not None:
-                            id_buffer = new_id
-                        if new_type is not None:
-                            event_type = new_type
-                        if retry_before is not None or retry_after is not None:
-                            for digits in (retry_before, retry_after):
-                                retry = None if digits is None else _parse_retry(digits)
-                                if retry is not None:
-                                    block_retry = self.retry = retry
-                if value is not None:
-                    if len(value) > limit:
-                        raise _TooLarge
-                    emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                    dispatched_id = id_buffer
-                    event_type = ""
-                    block_retry = None
+                        # A comment has an empty name and so matches no field below.
+                        name, _, value = line.partition(":")
+                        if value[:1] == " ":
+                            value = value[1:]
+                        if name == "data":
+                            data_lines.append(value)
+                        elif name == "id":
+                            if "\x00" not in value:
+                                id_buffer = value
+                        elif name == "event":
+                            event_type = value
+                        elif name == "retry" and value.isdigit() and value.isascii():
+                            retry = _parse_retry(value)
+                            if retry is not None:
+                                block_retry = self.retry = retry
+                        elif not name and self._comments:
+                            emit(SSEComment(value))  # type: ignore[arg-type]
                     continue
-                for line in lines:
-                    if line:
-                        # The usual "name: value" fields first; testing the first character
-                        # before slicing saves a slice on most lines.
-                        initial = line[0]
-                        if initial == "d" and line[:6] == "data: ":
-                            data_lines.append(line[6:])
-                        elif initial == "i" and line[:4] == "id: ":
-                            if "\x00" not in line:
-                                id_buffer = line[4:]
-                        elif initial == "e" and line[:7] == "event: ":
-                            event_type = line[7:]
-                        else:
-                            # A comment has an empty name and so matches no field below.
-                            name, _, value = line.partition(":")
-                            if value[:1] == " ":
-                                value = value[1:]
-                            if name == "data":
-                                data_lines.append(value)
-                            elif name == "id":
-                                if "\x00" not in value:
-                                    id_buffer = value
-                            elif name == "event":
-                                event_type = value
-                            elif name == "retry" and value.isdigit() and value.isascii():
-                                retry = _parse_retry(value)
-                                if retry is not None:
-                                    block_retry = self.retry = retry
-                        continue
-                    if data_lines:
-                        value = data_lines[0] if len(data_lines) == 1 else "\n".join(data_lines)
-                        data_lines = []
-                        if len(value) > limit:
-                            raise _TooLarge
-                        emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                    dispatched_id = id_buffer
-                    event_type = ""
-                    block_retry = None
-        except _TooLarge:
-            self._fail_too_large()
-            data_lines = []
+                if data_lines:
+                    value = data_lines[0] if len(data_lines) == 1 else "\n".join(data_lines)
+                    data_lines = []
+                    emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
+                dispatched_id = id_buffer
+                event_type = ""
+                block_retry = None
         if dispatched_id is not None:
             # The spec's "last event ID string" takes the id buffer at each blank line.
             self.last_event_id = dispatched_id
@@ -287,20 +302,74 @@ class SSEDecoder:
         self._event_type = event_type
         self._block_retry = block_retry
         self._data = data_lines
-        if data_lines:
-            # The block still open holds no more than the text decoded since it began:
-            # only when that bound passes the limit are its parts counted.
-            bound = decoded if dispatched_id is not None else self._data_bound + decoded
-            self._data_bound = bound
-            if bound > limit:
-                self._count_data()
+        groups = self._groups if dispatched_id is None else 0
+        if len(data_lines) > groups + _DATA_GROUP:
+            data_lines[groups:] = ["\n".join(data_lines[groups:])]
+            groups += 1
+        self._groups = groups
+        return events
+
+    def _feed_in_slices(self, data: bytes) -> List[ServerSentEvent]:
+        events: List[ServerSentEvent] = []
+        for start in range(0, len(data), _SLICE):
+            try:
+                events += self.feed(data[start : start + _SLICE])
+            except SSEError:
+                if events:
+                    return events  # the error is raised by the next call
+                raise
+        return events
+
+    def _measure(self, data: bytes) -> int:
+        """Count ``data`` into the open block; where a block too large begins, or -1.
+
+        One search from the end of the chunk when no block in it can pass the bound;
+        the exact walk, block by block, only when one might.
+        """
+        size = self._block_bytes
+        if size + len(data) > self._limit:
+            return self._measure_blocks(data)
+        blank = data.rfind(b"\n\n")
+        if blank >= 0:
+            size = len(data) - blank - 2
+        elif self._after_lf and data[0] == 0x0A:
+            size = len(data) - 1
         else:
-            self._data_bound = 0
-        if len(tail) > limit:
-            self._pending = b""
-            self._fail_too_large()
-        if self._unusual and self._error is not None and not events:
-            raise self._error
+            size += len(data)
+        self._block_bytes = size
+        self._after_lf = data[-1] == 0x0A
+        return -1
+
+    def _measure_blocks(self, data: bytes) -> int:
+        limit = self._limit
+        size = self._block_bytes
+        after_lf = self._after_lf
+        position = block_start = 0
+        while position < len(data):
+            if after_lf and data[position] == 0x0A:  # blank lines: the block ends
+                position = block_start = _blank_lines.match(data, position).end()  # type: ignore[union-attr]
+                size = 0
+                continue
+            blank = data.find(b"\n\n", position)
+            end = len(data) if blank < 0 else blank + 1
+            size += end - position
+            if size > limit:
+                return block_start
+            after_lf = data[end - 1] == 0x0A
+            position = end
+        self._block_bytes = size
+        self._after_lf = after_lf
+        return -1
+
+    def _feed_until_too_large(self, data: bytes, block_start: int) -> List[ServerSentEvent]:
+        """The events of the blocks before the one too large; then the error."""
+        self._skip_lf = False  # ``data`` is already free of CRs
+        events = self.feed(data[:block_start]) if block_start else []
+        self._pending = b""
+        self._data = []
+        self._fail_too_large()
+        if not events:
+            raise self._error  # type: ignore[misc]
         return events
 
     def _stream_start(self, text: str) -> str:
@@ -309,7 +378,7 @@ class SSEDecoder:
         self._unusual = self._skip_lf
         return text[1:] if text[:1] == "\ufeff" else text
 
-    def _blocks_after_long_line(self, pending: bytearray, data: bytes, end: int) -> Tuple[List[Optional[str]], int]:
+    def _blocks_after_long_line(self, pending: bytearray, data: bytes, end: int) -> List[Optional[str]]:
         """Blocks when a line that spanned several chunks ends in ``data``.
 
         The long line is decoded apart, so that splitting scans only this chunk's
@@ -327,28 +396,12 @@ class SSEDecoder:
         else:
             blocks = text.split("\n\n")  # type: ignore[assignment]
             blocks[0] = f"{head}\n{blocks[0]}"
-        return blocks, len(head) + len(text)
-
-    def _count_data(self) -> None:
-        # Only the parts added since the last count are measured, so a big event fed
-        # in small chunks costs O(its size) overall.
-        data = self._data
-        if self._data_measured is not data:  # a new block since the last count
-            self._data_measured = data
-            self._data_counted = 0
-            self._data_size = 0
-        size = self._data_size
-        for part in data[self._data_counted :]:
-            size += len(part) + 1
-        self._data_size = size
-        self._data_counted = len(data)
-        if size - 1 > self._limit:
-            self._fail_too_large()
+        return blocks
 
     def _fail_too_large(self) -> None:
         self._unusual = True
         self._error = SSEError(
-            f"an event (or a line) larger than max_event_size={self.max_event_size} arrived; "
+            f"an event larger than max_event_size={self.max_event_size} bytes arrived; "
             "pass a larger max_event_size, or max_event_size=None for no limit"
         )
 

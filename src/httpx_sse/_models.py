@@ -27,12 +27,13 @@ class ServerSentEvent(tuple):  # type: ignore[type-arg]
 
     def __new__(
         cls,
-        event: str = "message",
-        data: str = "",
-        id: str = "",
+        event: Optional[str] = None,
+        data: Optional[str] = None,
+        id: Optional[str] = None,
         retry: Optional[int] = None,
     ) -> ServerSentEvent:
-        return _new_tuple(cls, (event, data, id, retry))
+        # httpx-sse 0.4's defaults: None (or an empty type) stands for the spec's default.
+        return _new_tuple(cls, (event or "message", data or "", id or "", retry))
 
     @property
     def event(self) -> str:
@@ -84,3 +85,16 @@ class ServerSentEvent(tuple):  # type: ignore[type-arg]
 
     def __getnewargs__(self) -> tuple[str, str, str, Optional[int]]:
         return (self[0], self[1], self[2], self[3])
+
+
+class SSEComment(str):
+    """A comment line's text (after the ``:`` and one optional space), such as a heartbeat.
+
+    Handed out in order with the events by `SSEDecoder.feed_with_comments` and passed to
+    an ``on_comment`` hook: ``: ping`` gives ``SSEComment("ping")``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"SSEComment({str.__repr__(self)})"
