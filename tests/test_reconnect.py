@@ -21,8 +21,9 @@ from httpx_sse import (
     aconnect_sse,
     connect_sse,
 )
-from httpx_sse import _api as api
-from httpx_sse._reconnect import Failure, ReconnectState, retry_after_seconds
+from httpx_sse import _source as api
+from httpx_sse._lifecycle import Lifecycle
+from httpx_sse._reconnect import retry_after_seconds
 
 from .servers import Reply, ScriptedServer, Seen, events_body
 
@@ -67,15 +68,15 @@ def test_policy_is_immutable_and_validated() -> None:
 
 
 def test_state_counts_resets_and_gives_up() -> None:
-    state = ReconnectState(Reconnect(initial_delay=1, jitter=0, max_attempts=2), random_fraction=lambda: 0.0)
+    life = Lifecycle(Reconnect(initial_delay=1, jitter=0, max_attempts=2), random_fraction=lambda: 0.0)
     cause = httpx.ReadError("boom")
-    assert state.next_delay(Failure("drop", cause), None) == 1
-    assert state.next_delay(Failure("drop", cause), 500) == 1.0  # 0.5 s base, doubled
+    assert life.failed(cause, last_event_id="").delay == 1
+    assert life.failed(cause, last_event_id="", server_retry_ms=500).delay == 1.0  # 0.5 s base, doubled
     with pytest.raises(SSEError, match="gave up reconnecting after 2 attempt") as info:
-        state.next_delay(Failure("drop", cause), None)
+        life.failed(cause, last_event_id="")
     assert info.value.__cause__ is cause
-    state.delivered()
-    assert state.failures == 0 and state.reconnects == 2
+    life.delivered()
+    assert life.attempt == 0
 
 
 def test_retry_after_forms() -> None:
@@ -238,8 +239,8 @@ def test_waits_the_servers_retry_and_resets_backoff(mode: str, no_waiting: List[
         run = read(mode, server.url, no_waiting, reconnect=policy)
     assert [e.id for e in run.events] == ["1", "2", "3", "4"]
     assert run.events[0].retry is None and run.retry_delay == 0.25
-    # retry 250 ms, then backoff 0.5 and 1.0 for the 500s, then reset after events came.
-    assert no_waiting == [0.25, 0.5, 1.0, 0.25]
+    # retry 250 ms, then backoff for the 500s from the 0.5 s floor, then reset after events came.
+    assert no_waiting == [0.25, 1.0, 2.0, 0.25]
     assert server.last_event_ids == [None, "2", "2", "2", "4"]
 
 

@@ -1,11 +1,13 @@
 """Consume Server-Sent Events with HTTPX: a spec-exact decoder, sync and async readers,
 transports, and reconnection that loses no event."""
 
-from ._api import EventSource, aconnect_sse, aiter_sse, connect_sse, iter_sse
+from ._api import aconnect_sse, aiter_sse, connect_sse, iter_sse
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._exceptions import SSEError
-from ._models import ServerSentEvent
+from ._lifecycle import StreamFailure
+from ._models import ServerSentEvent, SSEComment
 from ._reconnect import Reconnect
+from ._source import EventSource
 from ._transports import AsyncSSETransport, SSETransport
 from ._version import __version__
 
@@ -14,10 +16,12 @@ __all__ = [
     "AsyncSSETransport",
     "EventSource",
     "Reconnect",
+    "SSEComment",
     "SSEDecoder",
     "SSEError",
     "SSETransport",
     "ServerSentEvent",
+    "StreamFailure",
     "__version__",
     "aconnect_sse",
     "aiter_sse",

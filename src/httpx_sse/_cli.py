@@ -167,7 +167,8 @@ def tail(args: argparse.Namespace, url: str, out: IO[str]) -> int:
             import h2  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
         except ImportError:
             raise UsageError("--http2 needs the http2 extra: pip install 'httpx-sse[http2]'") from None
-    reconnect = False if args.no_reconnect else Reconnect()
+    # A stream that cannot be reached at all is an error, not something to wait out.
+    reconnect = False if args.no_reconnect else Reconnect(fail_fast=True)
     mode = "json" if args.json else "data" if args.data_only else "human"
     printer = Printer(out, mode, wants_colour(out))
     count = 0
@@ -181,11 +182,6 @@ def tail(args: argparse.Namespace, url: str, out: IO[str]) -> int:
             headers=headers,
             content=body,
         ) as source:
-            if source._pending_failure is not None:
-                # Nothing to resume yet: a stream that cannot be reached at all is an error.
-                error = source._pending_failure.error
-                assert error is not None
-                raise error
             for event in source:
                 printer(event)
                 count += 1

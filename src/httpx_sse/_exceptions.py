@@ -6,6 +6,9 @@ Exception tree (httpx's own on the left)::
     └── httpx.TransportError
         └── SSEError            the response is not an event stream,
                                 an event exceeded max_event_size,
+                                no event for idle_timeout (not reconnecting),
+                                the stream was cut short before until=,
+                                a POST would be replayed from the start,
                                 or reconnection gave up
 
 Network failures are not wrapped: they surface as httpx's own exceptions
@@ -22,12 +25,20 @@ import httpx
 class SSEError(httpx.TransportError):
     """Something about a stream that a Server-Sent Events client cannot go on with.
 
-    ``response`` is the `httpx.Response` it concerns, or ``None`` (the decoder works
-    on bytes alone, so its errors carry no response).
+    ``response`` is the `httpx.Response` it concerns, or ``None``; ``request`` is the
+    request it concerns, as on httpx's own errors (the readers attach it; the decoder
+    works on bytes alone, so its errors carry neither until a reader passes them on).
     """
 
-    def __init__(self, message: str, *, response: Optional[httpx.Response] = None) -> None:
-        request = response.request if response is not None else None
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Optional[httpx.Request] = None,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        if request is None and response is not None:
+            request = response.request
         super().__init__(message, request=request)
         self.response = response
 

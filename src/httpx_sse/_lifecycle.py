@@ -1,0 +1,197 @@
+"""The life of an event source, as a pure state machine: no I/O, no clock of its own.
+
+The reading loops (sync and async, in ``_source.py``) tell `Lifecycle` what happened
+(a response arrived, events were delivered, the stream ended, a read failed, the idle
+timer fired) and it answers what to do next: read on, stop, raise, or wait so long
+and reconnect. Every rule about reconnecting lives here, so it is tested without a
+network and without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import httpx
+
+from ._exceptions import SSEError
+from ._reconnect import MAX_WAIT, Reconnect, describe_error, retry_after_seconds, seconds
+from ._response import Verdict, classify
+
+logger = logging.getLogger("httpx_sse")
+
+#: Methods that a server may receive twice without harm (RFC 9110, 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class StreamFailure:
+    """One failure of a reconnecting stream, as an ``on_error`` hook sees it.
+
+    ``error`` is the exception, or ``None`` when the stream just ended; ``attempt``
+    counts consecutive failures from 1; ``delay`` is the wait (seconds) the policy
+    proposes before reconnecting; ``last_event_id`` is what the reconnect will send;
+    ``reason`` says what happened in words; ``elapsed`` is how long (seconds) the
+    failures in a row have lasted.
+    """
+
+    error: Optional[BaseException]
+    attempt: int
+    delay: float
+    last_event_id: str
+    reason: str
+    elapsed: float = 0.0
+
+
+class IdleTimeout(httpx.ReadTimeout):
+    """No event arrived for ``idle_timeout`` seconds (comments do not count)."""
+
+
+class Lifecycle:
+    """Decides, for one event source, what follows each thing that happens to it.
+
+    ``policy`` is ``None`` when not reconnecting: then failures raise. ``until`` is the
+    terminal-event predicate; ``clock`` is monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        policy: Optional[Reconnect],
+        *,
+        method: str = "GET",
+        until: Optional[Callable[..., object]] = None,
+        resuming: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        random_fraction: Callable[[], float] = random.random,
+    ) -> None:
+        self.policy = policy
+        self.until = until
+        self.clock = clock
+        self._random_fraction = random_fraction
+        self._unsafe_to_replay = method.upper() not in IDEMPOTENT_METHODS
+        self.attempt = 0  # consecutive failures, since the last connection that delivered events
+        self.reconnects = 0
+        self.opened = 0  # responses that passed the stream checks
+        self.delivered_any = resuming  # a resumed stream has delivered events before us
+        self.finished = False
+        self._failing_since = 0.0
+
+    # -- what happened --------------------------------------------------------------
+
+    def response_verdict(self, response: httpx.Response) -> Verdict:
+        """A response arrived: is it a stream to read, the end, or a refusal?"""
+        verdict = classify(response)
+        if verdict is Verdict.STREAM:
+            self.opened += 1
+        elif verdict is Verdict.NO_CONTENT:
+            self.finished = True
+        return verdict
+
+    def delivered(self) -> None:
+        """A connection delivered events: the next failure starts the backoff afresh."""
+        self.attempt = 0
+        self.delivered_any = True
+
+    def reached_end(self) -> None:
+        """The terminal event (``until``) was delivered: nothing more to read."""
+        self.finished = True
+
+    def refused(self, error: SSEError) -> None:
+        """A response that is not a stream: raise, unless reconnecting may retry it."""
+        response = error.response
+        if self.policy is None or response is None or classify(response) is not Verdict.RETRYABLE:
+            raise error
+
+    def ended(
+        self, last_event_id: str, server_retry_ms: Optional[int], request: Optional[httpx.Request]
+    ) -> Optional[StreamFailure]:
+        """The stream ended cleanly: stop (``None``), raise, or reconnect after a wait."""
+        cut_short = self.until is not None and not self.finished
+        if self.policy is None:
+            if cut_short:
+                raise SSEError(
+                    "the stream ended before its terminal event (until=...): the answer is cut short",
+                    request=request,
+                )
+            self.finished = True
+            return None
+        reason = "the stream ended before its terminal event" if cut_short else "the stream ended"
+        return self.failed(None, reason, last_event_id=last_event_id, server_retry_ms=server_retry_ms, request=request)
+
+    def failed(
+        self,
+        error: Optional[BaseException],
+        reason: Optional[str] = None,
+        *,
+        last_event_id: str,
+        server_retry_ms: Optional[int] = None,
+        request: Optional[httpx.Request] = None,
+    ) -> StreamFailure:
+        """A connection failed (or ended): the failure to report and wait for, or raise."""
+        if reason is None:
+            reason = "the stream ended" if error is None else describe_error(error)
+        policy = self.policy
+        if policy is None:
+            assert error is not None
+            if isinstance(error, IdleTimeout):
+                raise SSEError(str(error), request=request) from error
+            if self.until is not None and not isinstance(error, SSEError):
+                message = f"the stream was cut short before its terminal event: {reason}"
+                raise SSEError(message, request=request) from error
+            raise error
+        now = self.clock()
+        if self.attempt == 0:
+            self._failing_since = now
+        self.attempt += 1
+        elapsed = now - self._failing_since
+        if policy.fail_fast and not self.opened and error is not None:
+            raise error
+        if self.delivered_any and not last_event_id and self._unsafe_to_replay and not policy.allow_replay:
+            raise SSEError(
+                f"not reconnecting ({reason}): the request is not idempotent and the stream set no event id "
+                "to resume from, so reconnecting would send it again and replay the stream from its start; "
+                "pass Reconnect(allow_replay=True) to allow that",
+                request=request,
+            ) from error
+        gave_up = None
+        if policy.max_attempts is not None and self.attempt > policy.max_attempts:
+            gave_up = f"after {policy.max_attempts} attempt(s)"
+        elif policy.max_elapsed is not None and elapsed > policy.max_elapsed:
+            gave_up = f"after failing for {elapsed:.1f}s (max_elapsed={policy.max_elapsed:g})"
+        if gave_up is not None:
+            response = error.response if isinstance(error, SSEError) else None
+            raise SSEError(
+                f"gave up reconnecting {gave_up}; last failure: {reason}", request=request, response=response
+            ) from error
+        retry_after = None
+        if isinstance(error, SSEError) and error.response is not None:
+            retry_after = retry_after_seconds(error.response, time.time())
+        delay = policy.delay(
+            self.attempt,
+            server_retry=seconds(server_retry_ms),
+            retry_after=retry_after,
+            random_fraction=self._random_fraction(),
+        )
+        return StreamFailure(error, self.attempt, delay, last_event_id, reason, elapsed)
+
+    def wait_for(self, failure: StreamFailure, chosen: object) -> float:
+        """The wait before reconnecting: the policy's, or what ``on_error`` returned."""
+        if chosen is None:
+            wait = failure.delay
+        elif isinstance(chosen, (int, float)) and not isinstance(chosen, bool) and chosen >= 0:
+            wait = min(float(chosen), MAX_WAIT)
+        else:
+            raise TypeError(f"on_error must return None or a number of seconds to wait, not {chosen!r}")
+        self.reconnects += 1
+        resume = f", Last-Event-ID: {failure.last_event_id}" if failure.last_event_id else ""
+        logger.info("reconnecting in %.3fs (attempt %d%s): %s", wait, failure.attempt, resume, failure.reason)
+        return wait
+
+    def base_delay(self, server_retry_ms: Optional[int]) -> Optional[float]:
+        """The wait before a first reconnect: the server's ``retry``, else the policy's."""
+        if self.policy is None:
+            return seconds(server_retry_ms)
+        return self.policy.delay(1, server_retry=seconds(server_retry_ms), random_fraction=0.0)
