@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncGenerator, AsyncIterable, Callable, Generator, Iterable, List, Optional, Union
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator, List, Optional, Union
 
 import anyio  # httpx's own dependency: one sleep for asyncio and trio alike
 import httpx
@@ -71,16 +71,34 @@ def _reads_raw(response: httpx.Response) -> bool:
     return True
 
 
-def _sync_chunks(response: httpx.Response) -> Iterable[bytes]:
+def _sync_chunks(response: httpx.Response) -> Iterator[bytes]:
     if isinstance(response.stream, httpx.SyncByteStream) and _reads_raw(response):
-        return response.stream
+        return iter(response.stream)
     return response.iter_bytes()
 
 
-def _async_chunks(response: httpx.Response) -> AsyncIterable[bytes]:
+def _async_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    # The iterator itself, so that the loop can close it: an async generator left to
+    # the garbage collector is finalized late (and trio warns about it).
     if isinstance(response.stream, httpx.AsyncByteStream) and _reads_raw(response):
-        return response.stream
+        return response.stream.__aiter__()
     return response.aiter_bytes()
+
+
+async def _aclose(response: httpx.Response, chunks: Optional[AsyncIterator[bytes]]) -> None:
+    """Close the connection, then run httpx's chain of body generators to its end.
+
+    Closing an async generator part-way leaves the generators it was reading from
+    suspended, for the garbage collector to finalize late (trio warns of each):
+    once the connection is closed, reading on ends them all at once.
+    """
+    await response.aclose()
+    if chunks is not None:
+        try:
+            async for _ in chunks:
+                pass
+        except Exception:  # a closed stream may say so; it is closed either way
+            pass
 
 
 def _sync_result(hook: Callable[[Any], Any], argument: object) -> Any:
@@ -412,6 +430,7 @@ class EventSource:
                     await self._aconnect()
                     continue
                 last_before = self._last
+                chunks = None
                 try:
                     verdict = life.response_verdict(response)
                     if verdict is Verdict.NO_CONTENT:
@@ -421,7 +440,8 @@ class EventSource:
                             await _async_result(hooks.on_open, response)
                         self._opened(response)
                         watching = hooks.watching
-                        async for chunk in _async_chunks(response):
+                        chunks = _async_chunks(response)
+                        async for chunk in chunks:
                             for piece in (chunk,) if len(chunk) <= _SLICE else _slices(chunk):
                                 items = self._decode_watched(piece, response) if watching else decoder.feed(piece)
                                 self._mid_chunk = True
@@ -447,7 +467,7 @@ class EventSource:
                 finally:
                     self._mid_chunk = False
                     if self._release():
-                        await response.aclose()
+                        await _aclose(response, chunks)
             await _async_sleep(self._wait(failure, await self._async_on_error(failure)))
 
     async def _async_on_error(self, failure: StreamFailure) -> object:

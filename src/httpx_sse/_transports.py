@@ -22,8 +22,21 @@ def _prepare(request: httpx.Request) -> None:
 
 
 def _is_acceptable(response: httpx.Response, request: httpx.Request) -> bool:
+    """A stream, a 204, or a response the client may act on before any reader sees it.
+
+    A redirect (followed with ``follow_redirects=True``) and an auth challenge (answered
+    by ``auth=``, as DigestAuth does) are the client's to handle; one it does not handle
+    reaches the reader, which refuses it there.
+    """
     response.request = request
-    return classify(response) in (Verdict.STREAM, Verdict.NO_CONTENT)
+    if classify(response) in (Verdict.STREAM, Verdict.NO_CONTENT):
+        return True
+    status = response.status_code
+    return (
+        response.has_redirect_location
+        or (status == 401 and "www-authenticate" in response.headers)
+        or (status == 407 and "proxy-authenticate" in response.headers)
+    )
 
 
 class SSETransport(httpx.BaseTransport):
