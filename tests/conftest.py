@@ -3,9 +3,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
+import anyio
 import pytest
+
+from httpx_sse import _source
 
 from .servers import run_uvicorn
 
@@ -37,3 +40,20 @@ def example_server() -> Iterator[str]:
         sys.path.pop(0)
     with run_uvicorn(example.app) as url:
         yield url
+
+
+@pytest.fixture
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+    """Record the waits the loops ask for instead of sleeping them."""
+    waits: List[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def async_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await anyio.lowlevel.checkpoint()
+
+    monkeypatch.setattr(_source, "_sleep", sleep)
+    monkeypatch.setattr(_source, "_async_sleep", async_sleep)
+    return waits

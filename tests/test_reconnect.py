@@ -21,7 +21,6 @@ from httpx_sse import (
     aconnect_sse,
     connect_sse,
 )
-from httpx_sse import _source as api
 from httpx_sse._lifecycle import Lifecycle
 from httpx_sse._reconnect import retry_after_seconds
 
@@ -106,23 +105,6 @@ class Run:
     last_event_id: str = ""
     retry_delay: Optional[float] = None
     status: Optional[int] = None  # of the latest response
-
-
-@pytest.fixture
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> List[float]:
-    """Record the waits the loops ask for instead of sleeping them."""
-    waits: List[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    async def async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr(api, "_sleep", sleep)
-    monkeypatch.setattr(api, "_async_sleep", async_sleep)
-    return waits
 
 
 def read(

@@ -5,7 +5,6 @@ Real loopback servers; sync, asyncio and trio where the loop matters."""
 from __future__ import annotations
 
 import gc
-import time
 import warnings
 from typing import Any, List
 
@@ -24,7 +23,7 @@ from httpx_sse import (
 )
 
 from .servers import Reply, ScriptedServer, Seen, events_body
-from .test_reconnect import MODES, no_waiting, read  # noqa: F401  (no_waiting: a fixture)
+from .test_reconnect import MODES, read
 
 FAST = Reconnect(initial_delay=0.001, jitter=0.0, max_attempts=5)
 
