@@ -88,6 +88,16 @@ async def gzipped(request: Request) -> Response:
     return Response(body, media_type="text/event-stream", headers={"Content-Encoding": "gzip"})
 
 
+async def hostile(request: Request) -> Response:
+    # Terminal escapes a server should never get to play: retitle, clear, bell, CSI, bidi.
+    return raw_stream(
+        "event: ti\x1b]0;pwned\x07ck\nid: 7\x1b[2J\ndata: a\x1b[1Ab\x9bc\u202ed\n\n".encode()
+        + b"retry: "
+        + b"9" * 400
+        + b"\nid: 8\ndata: huge retry\n\n"
+    )
+
+
 async def drop(request: Request) -> Response:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"id: 1\ndata: one\n\n"
@@ -107,6 +117,7 @@ app = Starlette(
         Route("/invalid-utf8", invalid_utf8),
         Route("/latin1-declared", latin1_declared),
         Route("/drop", drop),
+        Route("/hostile", hostile),
         Route("/gzip", gzipped),
         Route("/slow", slow),
         Route("/silent", silent),

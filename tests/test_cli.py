@@ -35,6 +35,27 @@ def test_human_output(server: str) -> None:
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 
 
+def test_terminal_escapes_from_the_server_are_shown_escaped(server: str) -> None:
+    result = run(f"{server}/hostile", "--max-events", "2")
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "ti\\x1b]0;pwned\\x07ck id=7\\x1b[2J: a\\x1b[1Ab\\x9bc\\u202ed"
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+
+
+def test_a_huge_retry_does_not_crash_the_command(server: str) -> None:
+    # The stream ends after two events: the next wait is the server's (capped) retry.
+    process = subprocess.Popen(
+        [*COMMAND, f"{server}/hostile"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=10)
+    assert "Traceback" not in stderr and "OverflowError" not in stderr, stderr
+    assert stdout.splitlines()[1] == "message id=8 retry=" + "9" * 400 + ": huge retry"
+    assert "reconnecting in 86400.000s" in stderr
+
+
 def test_json_lines(server: str) -> None:
     result = run(f"{server}/numbers?count=2", "--json", "--no-reconnect")
     assert [json.loads(line) for line in result.stdout.splitlines()] == [

@@ -65,6 +65,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a server could use to drive the terminal: C0 and C1 controls (ESC, BEL, CSI,
+# OSC...), DEL, line and paragraph separators, and the bidirectional overrides.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\\\\]")
+_NAMED = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """Text safe to show on a terminal: control characters written as escapes, as less does."""
+    return _UNSAFE.sub(_escape_one, text)
+
+
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 "token"
 
 
@@ -111,13 +131,12 @@ class Printer:
         return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
 
     def _human(self, event: ServerSentEvent) -> str:
-        parts = [self._paint("1;36", event.event)]
+        parts = [self._paint("1;36", escape(event.event))]
         if event.id:
-            parts.append(self._paint("2", f"id={event.id}"))
+            parts.append(self._paint("2", f"id={escape(event.id)}"))
         if event.retry is not None:
             parts.append(self._paint("2", f"retry={event.retry}"))
-        data = event.data.replace("\\", "\\\\").replace("\n", "\\n")
-        return " ".join(parts) + self._paint("2", ":") + " " + data
+        return " ".join(parts) + self._paint("2", ":") + " " + escape(event.data)
 
     def _json(self, event: ServerSentEvent) -> str:
         return json.dumps({"event": event.event, "data": event.data, "id": event.id, "retry": event.retry})
@@ -134,7 +153,7 @@ class StderrNotices(logging.Handler):
     """Shows the library's reconnect notices as the command's own lines."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        sys.stderr.write(f"{PROG}: {record.getMessage()}\n")
+        sys.stderr.write(f"{PROG}: {escape(record.getMessage())}\n")
         sys.stderr.flush()
 
 
@@ -227,5 +246,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except (httpx.HTTPError, httpx.InvalidURL, OSError) as error:
-        sys.stderr.write(f"{PROG}: {describe(error, args.url or 'the demo stream')}\n")
+        sys.stderr.write(f"{PROG}: {escape(describe(error, args.url or 'the demo stream'))}\n")
         return 1
