@@ -33,6 +33,18 @@ def resumable_server() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[str]:
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import llm_server as example  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    example.DELAY = 0.02
+    with run_uvicorn(example.app) as url:
+        yield url
+
+
 def run_example(code: str) -> str:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
@@ -44,11 +56,25 @@ def test_readme_has_examples() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs(index: int, example_server: str, resumable_server: str) -> None:
+def test_readme_example_runs(index: int, example_server: str, resumable_server: str, llm_server: str) -> None:
     code = BLOCKS[index]
     code = code.replace("http://localhost:8000", example_server).replace("http://localhost:8001", resumable_server)
+    code = code.replace("http://localhost:8002", llm_server)
     output = run_example(code).splitlines()
-    if "localhost:8000" in BLOCKS[index]:
+    if "localhost:8002/v1/chat" in BLOCKS[index]:
+        assert output == ["You asked: hello"]  # and it returned, though the server keeps the connection open
+    elif "localhost:8002/ticker" in BLOCKS[index]:
+        assert output == [
+            "1 tick 1",
+            "2 tick 2",
+            "3 tick 3",
+            "reconnecting after: IdleTimeout: no event for 1s (idle_timeout); comments do not count",
+            "4 tick 4",
+            "5 tick 5",
+            "6 tick 6",
+            "reconnecting after: the stream ended",  # then 204 No Content: the end
+        ]
+    elif "localhost:8000" in BLOCKS[index]:
         # The original README's server: the numbers 1 to 5, as "message" events.
         assert [line.split()[:2] for line in output] == [["message", str(n)] for n in range(1, 6)]
     elif "localhost:8001" in BLOCKS[index]:
