@@ -8,7 +8,7 @@ from typing import Iterator, List
 import anyio
 import pytest
 
-from httpx_sse import _source
+from httpx_sse import _loops
 
 from .servers import run_uvicorn
 
@@ -54,6 +54,6 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> List[float]:
         waits.append(seconds)
         await anyio.lowlevel.checkpoint()
 
-    monkeypatch.setattr(_source, "_sleep", sleep)
-    monkeypatch.setattr(_source, "_async_sleep", async_sleep)
+    monkeypatch.setattr(_loops, "_sleep", sleep)
+    monkeypatch.setattr(_loops, "_async_sleep", async_sleep)
     return waits

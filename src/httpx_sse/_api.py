@@ -10,11 +10,13 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional, 
 
 import httpx
 
+from . import _loops
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
+from ._hooks import Hooks
 from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
-from ._source import EventSource, Hooks
+from ._source import EventSource
 
 __all__ = ["aconnect_sse", "aiter_sse", "connect_sse", "iter_sse"]
 
@@ -94,7 +96,7 @@ def connect_sse(
         options=kwargs,
     )
     try:
-        source._connect()
+        _loops.connect(source)
         yield source
     finally:
         source.close()
@@ -129,7 +131,7 @@ async def aconnect_sse(
         options=kwargs,
     )
     try:
-        await source._aconnect()
+        await _loops.aconnect(source)
         yield source
     finally:
         await source.aclose()

@@ -1,113 +1,30 @@
 """`EventSource`: the events of one stream, across connections when reconnecting.
 
-Two loops read it, one sync and one async. They perform what `Lifecycle` decides and
-differ only in how they send, read, sleep and call hooks; everything they share is a
-method here or a decision there.
+It holds the stream's state and makes the decisions both reading loops share; the
+loops themselves (``_loops.py``) only send, read, sleep and call hooks.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
-from dataclasses import dataclass
-from typing import Any, AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator, List, Optional, Union
+from typing import Any, AsyncGenerator, Callable, Generator, List, Optional, Union
 
-import anyio  # httpx's own dependency: one sleep for asyncio and trio alike
 import httpx
 
+from . import _loops
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._exceptions import SSEError, describe_bad_response
-from ._lifecycle import IdleTimeout, Lifecycle, StreamFailure
+from ._hooks import Hooks
+from ._idle import IdleTimer
+from ._lifecycle import Lifecycle, StreamFailure
 from ._models import ServerSentEvent, SSEComment
-from ._reconnect import RETRYABLE_ERRORS, Reconnect
+from ._reconnect import Reconnect
 from ._request import RequestPlan
-from ._response import Verdict, aread_body_start, read_body_start
 
 __all__ = ["EventSource"]
 
-# Looked up at call time, so tests can wait without waiting and set the clock.
-_sleep = time.sleep
-_async_sleep = anyio.sleep
+# Looked up at call time, so tests can set the clock.
 _clock = time.monotonic
-
-_SLICE = 16 * 1024  # bigger chunks are decoded, and their events handed out, a slice at a time
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """The caller's lifecycle options; each ``None`` when unused."""
-
-    on_open: Optional[Callable[[httpx.Response], Any]] = None
-    on_error: Optional[Callable[[StreamFailure], Any]] = None
-    on_comment: Optional[Callable[[str], Any]] = None
-    until: Optional[Callable[[ServerSentEvent], object]] = None
-    idle_timeout: Optional[float] = None
-
-    def __post_init__(self) -> None:
-        if self.idle_timeout is not None and not self.idle_timeout > 0:
-            raise ValueError(f"idle_timeout must be a positive number of seconds, not {self.idle_timeout!r}")
-
-    @property
-    def watching(self) -> bool:
-        """Whether each chunk needs more than decoding: comments, or the idle timer."""
-        return self.on_comment is not None or self.idle_timeout is not None
-
-
-def _reads_raw(response: httpx.Response) -> bool:
-    """Whether the body can be read straight from the transport's stream.
-
-    Without a Content-Encoding the transport's bytes are the body, and reading them
-    directly skips httpx's iter_raw and iter_bytes generators: a third of the
-    client's own cost per chunk when a server sends one event per chunk. What those
-    layers also do is done here: the stream is marked consumed, and a network error
-    gets its request (see `EventSource._with_request`). Not kept: num_bytes_downloaded.
-    """
-    if response.is_stream_consumed:
-        return False  # already read: iter_bytes() gives the content
-    encoding: str = response.headers.get("content-encoding", "identity")
-    if encoding.strip().lower() != "identity":
-        return False
-    response.is_stream_consumed = True
-    return True
-
-
-def _sync_chunks(response: httpx.Response) -> Iterator[bytes]:
-    if isinstance(response.stream, httpx.SyncByteStream) and _reads_raw(response):
-        return iter(response.stream)
-    return response.iter_bytes()
-
-
-def _async_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
-    # The iterator itself, so that the loop can close it: an async generator left to
-    # the garbage collector is finalized late (and trio warns about it).
-    if isinstance(response.stream, httpx.AsyncByteStream) and _reads_raw(response):
-        return response.stream.__aiter__()
-    return response.aiter_bytes()
-
-
-async def _aclose(response: httpx.Response, chunks: Optional[AsyncIterator[bytes]]) -> None:
-    """Close the connection, then run httpx's chain of body generators to its end.
-
-    Closing an async generator part-way leaves the generators it was reading from
-    suspended, for the garbage collector to finalize late (trio warns of each):
-    once the connection is closed, reading on ends them all at once.
-    """
-    await response.aclose()
-    if chunks is not None:
-        try:
-            async for _ in chunks:
-                pass
-        except Exception:  # a closed stream may say so; it is closed either way
-            pass
-
-
-def _sync_result(hook: Callable[[Any], Any], argument: object) -> Any:
-    result = hook(argument)
-    if inspect.isawaitable(result):
-        if inspect.iscoroutine(result):
-            result.close()
-        raise TypeError(f"{hook!r} returned an awaitable: async hooks need aconnect_sse")
-    return result
 
 
 class EventSource:
@@ -144,9 +61,7 @@ class EventSource:
         self._pending_failure: Optional[StreamFailure] = None
         self._last: Optional[ServerSentEvent] = None  # the last event handed out
         self._mid_chunk = False  # events of the current chunk are still being handed out
-        self._idle_deadline = 0.0
-        self._idle_binds = False  # whether the read timeout now set is the idle timer's
-        self._read_timeout: Optional[float] = None  # the caller's own
+        self._idle: Optional[IdleTimer] = None if idle_timeout is None else IdleTimer(idle_timeout, _clock)
         self._iterator: Optional[Generator[ServerSentEvent, None, None]] = None
         self._async_iterator: Optional[AsyncGenerator[ServerSentEvent, None]] = None
 
@@ -177,6 +92,7 @@ class EventSource:
         source._life = Lifecycle(policy, method=method, until=hooks.until, resuming=bool(start_id), clock=_clock)
         source._decoder = SSEDecoder(max_event_size=max_event_size, last_event_id=start_id)
         source._hooks = hooks
+        source._idle = None if hooks.idle_timeout is None else IdleTimer(hooks.idle_timeout, _clock)
         source._plan = plan
         source._owned = True
         return source
@@ -227,41 +143,17 @@ class EventSource:
         return self._failed(error, error.response.request if error.response is not None else None)
 
     def _opened(self, response: httpx.Response) -> None:
-        """A response passed the checks: the idle timer starts."""
-        idle = self._hooks.idle_timeout
-        if idle is not None:
-            timeouts = response.request.extensions.get("timeout")
-            self._read_timeout = timeouts.get("read") if isinstance(timeouts, dict) else None
-            self._idle_deadline = _clock() + idle
-            self._set_read_timeout(response, idle)
-
-    def _set_read_timeout(self, response: httpx.Response, remaining: float) -> None:
-        # httpcore reads the request's read timeout before each read: the next read
-        # then waits no longer than the idle timer has left.
-        timeouts = response.request.extensions.get("timeout")
-        read = self._read_timeout
-        self._idle_binds = read is None or remaining <= read
-        if isinstance(timeouts, dict):
-            timeouts["read"] = remaining if self._idle_binds else read
+        if self._idle is not None:
+            self._idle.start(response)
 
     def _decode_watched(self, chunk: bytes, response: httpx.Response) -> List[Union[ServerSentEvent, SSEComment]]:
         """Decode a chunk with comments or the idle timer in play."""
         decoder = self._decoder
-        hooks = self._hooks
-        items = decoder.feed_with_comments(chunk) if hooks.on_comment is not None else decoder.feed(chunk)
-        idle = hooks.idle_timeout
-        if idle is not None:
-            now = _clock()
-            if any(type(item) is ServerSentEvent for item in items):
-                self._idle_deadline = now + idle
-            elif now >= self._idle_deadline:
-                raise self._idle_timeout(response)
-            self._set_read_timeout(response, self._idle_deadline - now)
-        return items  # type: ignore[return-value]
-
-    def _idle_timeout(self, response: httpx.Response) -> IdleTimeout:
-        idle = self._hooks.idle_timeout
-        return IdleTimeout(f"no event for {idle:g}s (idle_timeout); comments do not count", request=response.request)
+        items: List[Union[ServerSentEvent, SSEComment]] = []
+        items += decoder.feed_with_comments(chunk) if self._hooks.on_comment is not None else decoder.feed(chunk)
+        if self._idle is not None:
+            self._idle.after(items, response)
+        return items
 
     def _read_failure(
         self, error: BaseException, response: httpx.Response, last_before: Optional[ServerSentEvent]
@@ -269,9 +161,9 @@ class EventSource:
         """A read failed: say which failure it is, with the request httpx may have left unset."""
         if self._last is not last_before:
             self._life.delivered()
-        if isinstance(error, httpx.ReadTimeout) and self._idle_binds and not isinstance(error, IdleTimeout):
-            error = self._idle_timeout(response)
-        elif isinstance(error, httpx.RequestError):
+        if self._idle is not None:
+            error = self._idle.explain(error, response)
+        if isinstance(error, httpx.RequestError):
             self._with_request(error, response)
         return self._failed(error, response.request)
 
@@ -305,83 +197,6 @@ class EventSource:
             self._response = None
         return self._owned or self._life.finished
 
-    def _with_cause(self, error: BaseException, failure: StreamFailure) -> BaseException:
-        if error.__cause__ is None and error is not failure.error:
-            error.__cause__ = failure.error
-        return error
-
-    # -- sync ---------------------------------------------------------------------
-
-    def _connect(self) -> None:
-        """Send the request; when reconnecting, keep a failure for the loop to wait on."""
-        assert self._plan is not None and isinstance(self._plan.client, httpx.Client)
-        request = self._request()
-        try:
-            self._response = self._latest = self._plan.client.send(request, stream=True, **self._plan.send_options)
-        except RETRYABLE_ERRORS as error:
-            self._pending_failure = self._failed(error, request)
-        except SSEError as error:
-            self._pending_failure = self._refused_error(error)
-
-    def _iterate(self) -> Generator[ServerSentEvent, None, None]:
-        life = self._life
-        decoder = self._decoder
-        hooks = self._hooks
-        until = hooks.until
-        while not life.finished:
-            failure, self._pending_failure = self._pending_failure, None
-            response = self._response
-            if failure is None:
-                if response is None:
-                    self._connect()
-                    continue
-                last_before = self._last
-                try:
-                    verdict = life.response_verdict(response)
-                    if verdict is Verdict.NO_CONTENT:
-                        return
-                    if verdict is Verdict.STREAM:
-                        if hooks.on_open is not None:
-                            _sync_result(hooks.on_open, response)
-                        self._opened(response)
-                        watching = hooks.watching
-                        for chunk in _sync_chunks(response):
-                            for piece in (chunk,) if len(chunk) <= _SLICE else _slices(chunk):
-                                items = self._decode_watched(piece, response) if watching else decoder.feed(piece)
-                                self._mid_chunk = True
-                                for item in items:
-                                    if isinstance(item, SSEComment):
-                                        _sync_result(hooks.on_comment, item)  # type: ignore[arg-type]
-                                        continue
-                                    self._last = item
-                                    yield item
-                                    if until is not None and self._is_terminal(item):
-                                        return
-                                self._mid_chunk = False
-                        failure = self._ended(response, last_before)
-                        if failure is None:
-                            return
-                    else:
-                        failure = self._refused(response, read_body_start(response.iter_bytes()))
-                except RETRYABLE_ERRORS as error:
-                    failure = self._read_failure(error, response, last_before)
-                except SSEError as error:
-                    self._with_request(error, response)
-                    raise
-                finally:
-                    self._mid_chunk = False
-                    if self._release():
-                        response.close()
-            _sleep(self._wait(failure, self._sync_on_error(failure)))
-
-    def _sync_on_error(self, failure: StreamFailure) -> object:
-        if self._hooks.on_error is None:
-            return None
-        try:
-            return _sync_result(self._hooks.on_error, failure)
-        except BaseException as error:
-            raise self._with_cause(error, failure)  # noqa: B904  (the cause is the failure's)
-
     def _wait(self, failure: StreamFailure, chosen: object) -> float:
         wait = self._life.wait_for(failure, chosen)
         self._decoder.close()
@@ -391,7 +206,7 @@ class EventSource:
         """Yield the stream's events; when reconnecting, across connections."""
         iterator = self._iterator
         if iterator is None or getattr(iterator, "gi_frame", None) is None:
-            iterator = self._iterator = self._iterate()
+            iterator = self._iterator = _loops.iterate(self)
         return iterator
 
     def __iter__(self) -> Generator[ServerSentEvent, None, None]:
@@ -404,85 +219,11 @@ class EventSource:
         if self._response is not None:
             self._response.close()
 
-    # -- async --------------------------------------------------------------------
-
-    async def _aconnect(self) -> None:
-        assert self._plan is not None and isinstance(self._plan.client, httpx.AsyncClient)
-        request = self._request()
-        try:
-            send = self._plan.client.send(request, stream=True, **self._plan.send_options)
-            self._response = self._latest = await send
-        except RETRYABLE_ERRORS as error:
-            self._pending_failure = self._failed(error, request)
-        except SSEError as error:
-            self._pending_failure = self._refused_error(error)
-
-    async def _aiterate(self) -> AsyncGenerator[ServerSentEvent, None]:
-        life = self._life
-        decoder = self._decoder
-        hooks = self._hooks
-        until = hooks.until
-        while not life.finished:
-            failure, self._pending_failure = self._pending_failure, None
-            response = self._response
-            if failure is None:
-                if response is None:
-                    await self._aconnect()
-                    continue
-                last_before = self._last
-                chunks = None
-                try:
-                    verdict = life.response_verdict(response)
-                    if verdict is Verdict.NO_CONTENT:
-                        return
-                    if verdict is Verdict.STREAM:
-                        if hooks.on_open is not None:
-                            await _async_result(hooks.on_open, response)
-                        self._opened(response)
-                        watching = hooks.watching
-                        chunks = _async_chunks(response)
-                        async for chunk in chunks:
-                            for piece in (chunk,) if len(chunk) <= _SLICE else _slices(chunk):
-                                items = self._decode_watched(piece, response) if watching else decoder.feed(piece)
-                                self._mid_chunk = True
-                                for item in items:
-                                    if isinstance(item, SSEComment):
-                                        await _async_result(hooks.on_comment, item)  # type: ignore[arg-type]
-                                        continue
-                                    self._last = item
-                                    yield item
-                                    if until is not None and self._is_terminal(item):
-                                        return
-                                self._mid_chunk = False
-                        failure = self._ended(response, last_before)
-                        if failure is None:
-                            return
-                    else:
-                        failure = self._refused(response, await aread_body_start(response.aiter_bytes()))
-                except RETRYABLE_ERRORS as error:
-                    failure = self._read_failure(error, response, last_before)
-                except SSEError as error:
-                    self._with_request(error, response)
-                    raise
-                finally:
-                    self._mid_chunk = False
-                    if self._release():
-                        await _aclose(response, chunks)
-            await _async_sleep(self._wait(failure, await self._async_on_error(failure)))
-
-    async def _async_on_error(self, failure: StreamFailure) -> object:
-        if self._hooks.on_error is None:
-            return None
-        try:
-            return await _async_result(self._hooks.on_error, failure)
-        except BaseException as error:
-            raise self._with_cause(error, failure)  # noqa: B904  (the cause is the failure's)
-
     def aiter_sse(self) -> AsyncGenerator[ServerSentEvent, None]:
         """The async twin of `iter_sse`."""
         iterator = self._async_iterator
         if iterator is None or getattr(iterator, "ag_frame", None) is None:
-            iterator = self._async_iterator = self._aiterate()
+            iterator = self._async_iterator = _loops.aiterate(self)
         return iterator
 
     def __aiter__(self) -> AsyncGenerator[ServerSentEvent, None]:
@@ -494,16 +235,3 @@ class EventSource:
             await self._async_iterator.aclose()
         if self._response is not None:
             await self._response.aclose()
-
-
-async def _async_result(hook: Callable[[Any], Any], argument: object) -> Any:
-    result = hook(argument)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-def _slices(chunk: bytes) -> Iterable[bytes]:
-    """A big chunk in slices: fewer events alive at once keep the garbage collector's passes cheap."""
-    for start in range(0, len(chunk), _SLICE):
-        yield chunk[start : start + _SLICE]

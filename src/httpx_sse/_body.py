@@ -1,0 +1,65 @@
+"""Reading a response's body as chunks, as cheaply as httpx allows, and letting go of it."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator, Iterable, Iterator, Optional
+
+import httpx
+
+#: Bigger chunks are decoded, and their events handed out, a slice at a time: fewer
+#: events alive at once keep the garbage collector's passes cheap.
+SLICE = 16 * 1024
+
+
+def _reads_raw(response: httpx.Response) -> bool:
+    """Whether the body can be read straight from the transport's stream.
+
+    Without a Content-Encoding the transport's bytes are the body, and reading them
+    directly skips httpx's iter_raw and iter_bytes generators: a third of the
+    client's own cost per chunk when a server sends one event per chunk. What those
+    layers also do is done by the readers: the stream is marked consumed, and a
+    network error gets its request. Not kept: num_bytes_downloaded.
+    """
+    if response.is_stream_consumed:
+        return False  # already read: iter_bytes() gives the content
+    encoding: str = response.headers.get("content-encoding", "identity")
+    if encoding.strip().lower() != "identity":
+        return False
+    response.is_stream_consumed = True
+    return True
+
+
+def sync_chunks(response: httpx.Response) -> Iterator[bytes]:
+    if isinstance(response.stream, httpx.SyncByteStream) and _reads_raw(response):
+        return iter(response.stream)
+    return response.iter_bytes()
+
+
+def async_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    # The iterator itself, so that the loop can finish it (see `aclose`).
+    if isinstance(response.stream, httpx.AsyncByteStream) and _reads_raw(response):
+        return response.stream.__aiter__()
+    return response.aiter_bytes()
+
+
+async def aclose(response: httpx.Response, chunks: Optional[AsyncIterator[bytes]]) -> None:
+    """Close the connection, then run httpx's chain of body generators to its end.
+
+    Leaving an async generator part-way leaves the generators it was reading from
+    suspended, for the garbage collector to finalize late (trio warns of each):
+    once the connection is closed, reading on ends them all at once.
+    """
+    await response.aclose()
+    if chunks is not None:
+        try:
+            async for _ in chunks:
+                pass
+        except Exception:  # a closed stream may say so; it is closed either way
+            pass
+
+
+def pieces(chunk: bytes) -> Iterable[bytes]:
+    """A chunk, in slices when it is big."""
+    if len(chunk) <= SLICE:
+        return (chunk,)
+    return (chunk[start : start + SLICE] for start in range(0, len(chunk), SLICE))
