@@ -96,7 +96,7 @@ def connect_sse(
         options=kwargs,
     )
     try:
-        _loops.connect(source)
+        _loops.connect_now(source)
         yield source
     finally:
         source.close()
@@ -131,7 +131,7 @@ async def aconnect_sse(
         options=kwargs,
     )
     try:
-        await _loops.aconnect(source)
+        await _loops.aconnect_now(source)
         yield source
     finally:
         await source.aclose()

@@ -1,13 +1,17 @@
-"""The two loops that read an `EventSource`: one sync, one async.
+"""The loops that read an `EventSource`: one plan of steps, two drivers.
 
-They perform what the source and its `Lifecycle` decide, and differ only where I/O
-does: how they send, read, sleep and call hooks. Keep them line for line alike.
+`steps` is the whole life of a stream as a generator of commands (send this request,
+read this body, call this hook, sleep so long, let this response go), with no I/O of
+its own: a driver performs each command and sends back its result, or throws in its
+error. The sync and the async driver differ only where I/O does: how they send,
+read, sleep and call hooks.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, AsyncGenerator, AsyncIterator, Generator, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generator, Optional, Union
 
 import anyio  # httpx's own dependency: one sleep for asyncio and trio alike
 import httpx
@@ -15,7 +19,6 @@ import httpx
 from ._body import aclose, async_chunks, pieces, sync_chunks
 from ._exceptions import SSEError
 from ._hooks import call_async, call_sync, caused_by
-from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent, SSEComment
 from ._reconnect import RETRYABLE_ERRORS
 from ._response import Verdict, aread_body_start, read_body_start
@@ -27,158 +30,227 @@ if TYPE_CHECKING:
 _sleep = time.sleep
 _async_sleep = anyio.sleep
 
-# -- sync ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Send:
+    request: httpx.Request
 
 
-def connect(source: EventSource) -> None:
+@dataclass(frozen=True)
+class Stream:
+    """Read the body, handing out its events, until it ends or the terminal event."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
+class BodyStart:
+    """Read the start of a refused response's body, to quote it in the error."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
+class Hook:
+    hook: Callable[[Any], Any]
+    argument: object
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Release:
+    """A connection is done with: close it if it is the source's to close."""
+
+    response: httpx.Response
+
+
+Command = Union[Send, Stream, BodyStart, Hook, Sleep, Release]
+
+
+def connect(source: EventSource) -> Generator[Command, Any, None]:
     """Send the request; when reconnecting, keep a failure for the loop to wait on."""
-    plan = source._plan
-    assert plan is not None and isinstance(plan.client, httpx.Client)
     request = source._request()
     try:
-        source._response = source._latest = plan.client.send(request, stream=True, **plan.send_options)
+        source._response = source._latest = yield Send(request)
     except RETRYABLE_ERRORS as error:
         source._pending_failure = source._failed(error, request)
     except SSEError as error:
         source._pending_failure = source._refused_error(error)
 
 
-def iterate(source: EventSource) -> Generator[ServerSentEvent, None, None]:
+def steps(source: EventSource) -> Generator[Command, Any, None]:
     life = source._life
-    decoder = source._decoder
     hooks = source._hooks
-    until = hooks.until
     while not life.finished:
         failure, source._pending_failure = source._pending_failure, None
         response = source._response
         if failure is None:
             if response is None:
-                connect(source)
+                yield from connect(source)
                 continue
             last_before = source._last
             try:
                 verdict = life.response_verdict(response)
                 if verdict is Verdict.NO_CONTENT:
+                    yield Release(response)
                     return
                 if verdict is Verdict.STREAM:
                     if hooks.on_open is not None:
-                        call_sync(hooks.on_open, response)
+                        yield Hook(hooks.on_open, response)
                     source._opened(response)
-                    watching = hooks.watching
-                    for chunk in sync_chunks(response):
-                        for piece in pieces(chunk):
-                            items = source._decode_watched(piece, response) if watching else decoder.feed(piece)
-                            source._mid_chunk = True
-                            for item in items:
-                                if isinstance(item, SSEComment):
-                                    call_sync(hooks.on_comment, item)  # type: ignore[arg-type]
-                                    continue
-                                source._last = item
-                                yield item
-                                if until is not None and source._is_terminal(item):
-                                    return
-                            source._mid_chunk = False
-                    failure = source._ended(response, last_before)
-                    if failure is None:
-                        return
+                    yield Stream(response)
+                    failure = None if life.finished else source._ended(response, last_before)
                 else:
-                    failure = source._refused(response, read_body_start(response.iter_bytes()))
+                    failure = source._refused(response, (yield BodyStart(response)))
             except RETRYABLE_ERRORS as error:
                 failure = source._read_failure(error, response, last_before)
             except SSEError as error:
                 source._with_request(error, response)
+                yield Release(response)
                 raise
-            finally:
-                source._mid_chunk = False
-                if source._release():
-                    response.close()
-        _sleep(source._wait(failure, _on_error(source, failure)))
+            except Exception:
+                yield Release(response)  # a hook raised: no connection is left open
+                raise
+            yield Release(response)
+            if failure is None:
+                return
+        chosen = None
+        if hooks.on_error is not None:
+            try:
+                chosen = yield Hook(hooks.on_error, failure)
+            except Exception as error:
+                raise caused_by(error, failure)  # noqa: B904  (the cause is the failure's)
+        yield Sleep(source._wait(failure, chosen))
 
 
-def _on_error(source: EventSource, failure: StreamFailure) -> object:
-    on_error = source._hooks.on_error
-    if on_error is None:
-        return None
-    try:
-        return call_sync(on_error, failure)
-    except BaseException as error:
-        raise caused_by(error, failure)  # noqa: B904  (the cause is the failure's)
+# -- sync ---------------------------------------------------------------------------
+
+
+def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generator[ServerSentEvent, None, None]:
+    """Drive ``plan`` with blocking I/O, handing out the events it streams."""
+    result: Any = None
+    error: Optional[BaseException] = None
+    while True:
+        try:
+            command = plan.send(result) if error is None else plan.throw(error)
+        except StopIteration:
+            return
+        result = error = None
+        try:
+            if isinstance(command, Stream):
+                yield from _stream(source, command.response)
+            elif isinstance(command, Send):
+                client = source._client()
+                assert isinstance(client, httpx.Client)
+                result = client.send(command.request, stream=True, **source._send_options())
+            elif isinstance(command, Hook):
+                result = call_sync(command.hook, command.argument)
+            elif isinstance(command, Sleep):
+                _sleep(command.seconds)
+            elif isinstance(command, BodyStart):
+                result = read_body_start(command.response.iter_bytes())
+            elif source._release():
+                command.response.close()
+        except Exception as failed:
+            error = failed
+        except BaseException:  # closed mid-stream (GeneratorExit), interrupted, cancelled
+            if isinstance(command, Stream) and source._release():
+                command.response.close()
+            raise
+
+
+def _stream(source: EventSource, response: httpx.Response) -> Generator[ServerSentEvent, None, None]:
+    decoder = source._decoder
+    hooks = source._hooks
+    until = hooks.until
+    decode = source._decode_watched if hooks.watching else None
+    for chunk in sync_chunks(response):
+        for piece in pieces(chunk):
+            items = decoder.feed(piece) if decode is None else decode(piece, response)
+            source._mid_chunk = True
+            for item in items:
+                if isinstance(item, SSEComment):
+                    call_sync(hooks.on_comment, item)  # type: ignore[arg-type]
+                    continue
+                source._last = item
+                yield item
+                if until is not None and source._is_terminal(item):
+                    return
+            source._mid_chunk = False
+
+
+def connect_now(source: EventSource) -> None:
+    """`connect`, performed at once (``connect_sse`` opens the stream on entry)."""
+    for _ in perform(source, connect(source)):
+        pass
 
 
 # -- async --------------------------------------------------------------------------
 
 
-async def aconnect(source: EventSource) -> None:
-    plan = source._plan
-    assert plan is not None and isinstance(plan.client, httpx.AsyncClient)
-    request = source._request()
-    try:
-        source._response = source._latest = await plan.client.send(request, stream=True, **plan.send_options)
-    except RETRYABLE_ERRORS as error:
-        source._pending_failure = source._failed(error, request)
-    except SSEError as error:
-        source._pending_failure = source._refused_error(error)
+async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> AsyncGenerator[ServerSentEvent, None]:
+    """Drive ``plan`` with async I/O (asyncio or trio), handing out the events it streams."""
+    result: Any = None
+    error: Optional[BaseException] = None
+    while True:
+        try:
+            command = plan.send(result) if error is None else plan.throw(error)
+        except StopIteration:
+            return
+        result = error = None
+        try:
+            if isinstance(command, Stream):
+                stream = _astream(source, command.response)
+                async for event in stream:
+                    yield event
+            elif isinstance(command, Send):
+                client = source._client()
+                assert isinstance(client, httpx.AsyncClient)
+                result = await client.send(command.request, stream=True, **source._send_options())
+            elif isinstance(command, Hook):
+                result = await call_async(command.hook, command.argument)
+            elif isinstance(command, Sleep):
+                await _async_sleep(command.seconds)
+            elif isinstance(command, BodyStart):
+                result = await aread_body_start(command.response.aiter_bytes())
+            elif source._release():
+                await aclose(command.response, source._chunks)
+        except Exception as failed:
+            error = failed
+        except BaseException:  # closed mid-stream (GeneratorExit), interrupted, cancelled
+            if isinstance(command, Stream):
+                with anyio.CancelScope(shield=True):
+                    await stream.aclose()
+                    if source._release():
+                        await aclose(command.response, source._chunks)
+            raise
 
 
-async def aiterate(source: EventSource) -> AsyncGenerator[ServerSentEvent, None]:
-    life = source._life
+async def _astream(source: EventSource, response: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
     decoder = source._decoder
     hooks = source._hooks
     until = hooks.until
-    while not life.finished:
-        failure, source._pending_failure = source._pending_failure, None
-        response = source._response
-        if failure is None:
-            if response is None:
-                await aconnect(source)
-                continue
-            last_before = source._last
-            chunks: Optional[AsyncIterator[bytes]] = None
-            try:
-                verdict = life.response_verdict(response)
-                if verdict is Verdict.NO_CONTENT:
+    decode = source._decode_watched if hooks.watching else None
+    source._chunks = chunks = async_chunks(response)
+    async for chunk in chunks:
+        for piece in pieces(chunk):
+            items = decoder.feed(piece) if decode is None else decode(piece, response)
+            source._mid_chunk = True
+            for item in items:
+                if isinstance(item, SSEComment):
+                    await call_async(hooks.on_comment, item)  # type: ignore[arg-type]
+                    continue
+                source._last = item
+                yield item
+                if until is not None and source._is_terminal(item):
                     return
-                if verdict is Verdict.STREAM:
-                    if hooks.on_open is not None:
-                        await call_async(hooks.on_open, response)
-                    source._opened(response)
-                    watching = hooks.watching
-                    chunks = async_chunks(response)
-                    async for chunk in chunks:
-                        for piece in pieces(chunk):
-                            items = source._decode_watched(piece, response) if watching else decoder.feed(piece)
-                            source._mid_chunk = True
-                            for item in items:
-                                if isinstance(item, SSEComment):
-                                    await call_async(hooks.on_comment, item)  # type: ignore[arg-type]
-                                    continue
-                                source._last = item
-                                yield item
-                                if until is not None and source._is_terminal(item):
-                                    return
-                            source._mid_chunk = False
-                    failure = source._ended(response, last_before)
-                    if failure is None:
-                        return
-                else:
-                    failure = source._refused(response, await aread_body_start(response.aiter_bytes()))
-            except RETRYABLE_ERRORS as error:
-                failure = source._read_failure(error, response, last_before)
-            except SSEError as error:
-                source._with_request(error, response)
-                raise
-            finally:
-                source._mid_chunk = False
-                if source._release():
-                    await aclose(response, chunks)
-        await _async_sleep(source._wait(failure, await _aon_error(source, failure)))
+            source._mid_chunk = False
 
 
-async def _aon_error(source: EventSource, failure: StreamFailure) -> object:
-    on_error = source._hooks.on_error
-    if on_error is None:
-        return None
-    try:
-        return await call_async(on_error, failure)
-    except BaseException as error:
-        raise caused_by(error, failure)  # noqa: B904  (the cause is the failure's)
+async def aconnect_now(source: EventSource) -> None:
+    async for _ in aperform(source, connect(source)):
+        pass

@@ -7,7 +7,7 @@ loops themselves (``_loops.py``) only send, read, sleep and call hooks.
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncGenerator, Callable, Generator, List, Optional, Union
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Dict, Generator, List, Optional, Union
 
 import httpx
 
@@ -62,6 +62,7 @@ class EventSource:
         self._last: Optional[ServerSentEvent] = None  # the last event handed out
         self._mid_chunk = False  # events of the current chunk are still being handed out
         self._idle: Optional[IdleTimer] = None if idle_timeout is None else IdleTimer(idle_timeout, _clock)
+        self._chunks: Optional[AsyncIterator[bytes]] = None  # the body the async loop reads
         self._iterator: Optional[Generator[ServerSentEvent, None, None]] = None
         self._async_iterator: Optional[AsyncGenerator[ServerSentEvent, None]] = None
 
@@ -126,6 +127,14 @@ class EventSource:
     def _request(self) -> httpx.Request:
         assert self._plan is not None
         return self._plan.build(self._decoder.last_event_id)
+
+    def _client(self) -> Union[httpx.Client, httpx.AsyncClient]:
+        assert self._plan is not None
+        return self._plan.client
+
+    def _send_options(self) -> Dict[str, Any]:
+        assert self._plan is not None
+        return self._plan.send_options
 
     def _failed(
         self, error: Optional[BaseException], request: Optional[httpx.Request], reason: Optional[str] = None
@@ -193,6 +202,7 @@ class EventSource:
 
     def _release(self) -> bool:
         """After a connection: whether to close it (ours, or the stream is finished)."""
+        self._mid_chunk = False
         if self._life.policy is not None:
             self._response = None
         return self._owned or self._life.finished
@@ -206,7 +216,7 @@ class EventSource:
         """Yield the stream's events; when reconnecting, across connections."""
         iterator = self._iterator
         if iterator is None or getattr(iterator, "gi_frame", None) is None:
-            iterator = self._iterator = _loops.iterate(self)
+            iterator = self._iterator = _loops.perform(self, _loops.steps(self))
         return iterator
 
     def __iter__(self) -> Generator[ServerSentEvent, None, None]:
@@ -223,7 +233,7 @@ class EventSource:
         """The async twin of `iter_sse`."""
         iterator = self._async_iterator
         if iterator is None or getattr(iterator, "ag_frame", None) is None:
-            iterator = self._async_iterator = _loops.aiterate(self)
+            iterator = self._async_iterator = _loops.aperform(self, _loops.steps(self))
         return iterator
 
     def __aiter__(self) -> AsyncGenerator[ServerSentEvent, None]:
