@@ -124,6 +124,27 @@ def async_table(python: str, rounds: int) -> str:
     return "\n".join(lines)
 
 
+def httpx2_table(python: str, rounds: int) -> str:
+    """Ours over an httpx2 response against httpx2's own EventSource (what client.sse() reads with)."""
+    lines = [
+        "| workload (4 KiB chunks) | ours over httpx2 | httpx2's `client.sse()` reader | speed-up |",
+        "|---|---|---|---|",
+    ]
+    for workload in WORKLOADS:
+        results = {}
+        for _ in range(rounds):
+            for reader in ("ours", "native"):
+                result = work(python, "throughput", workload, "4096", "--repeat", "2", "--httpx2", reader)
+                if reader not in results or result["seconds"] < results[reader]["seconds"]:
+                    results[reader] = result
+        ours, native = results["ours"], results["native"]
+        note = "" if ours["events"] == native["events"] else f" (httpx2 gave {native['events']:,} events)"
+        ratio = native["seconds"] / ours["seconds"]
+        lines.append(f"| {workload} | {fmt_rate(ours)} | {fmt_rate(native)}{note} | **{ratio:.2f}x** |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
 def linearity_table(python: str) -> str:
     lines = ["| one event of | chunks | decode time (best of 3) | time per MiB |", "|---|---|---|---|"]
     for size_mib, chunk in [(1, 1), (2, 1), (16, 64), (32, 64), (16, 4096), (32, 4096)]:
@@ -277,6 +298,8 @@ def main() -> None:
     e2e, _ = e2e_table(contenders, rounds, e2e_events)
     sections += [f"**End to end**: {e2e_events:,} small events, one HTTP chunk each, from a loopback server:", e2e]
     sections += ["**Async** (`aiter_sse` on asyncio) against sync, ours:", async_table(ours, rounds)]
+    if subprocess.run([ours, "-c", "import httpx2"], capture_output=True).returncode == 0:
+        sections += ["**httpx2**: the same bytes in an `httpx2.Response`:", httpx2_table(ours, rounds)]
     sections += [
         "**Linear in the bytes read**, whatever the chunking (one long line: our decoder alone; small events: "
         "read through `iter_sse`, one byte per chunk):",

@@ -61,10 +61,28 @@ def read_async(chunks: List[bytes]) -> int:
     return asyncio.run(main())
 
 
-def throughput(workload: str, chunk_size: int, repeat: int, mode: str, events: int = 0) -> Dict[str, Any]:
+def read_httpx2(chunks: List[bytes], reader: str) -> int:
+    """The same bytes in an httpx2 response: read by us, or by httpx2's own EventSource."""
+    import httpx2
+
+    request = httpx2.Request("GET", "http://bench/")
+    headers = {"Content-Type": "text/event-stream"}
+    stream = httpx2.Response(200, headers=headers, content=iter(chunks), request=request)
+    source = httpx_sse.EventSource(stream) if reader == "ours" else httpx2.EventSource(stream, max_event_size=None)
+    count = 0
+    for _ in source:
+        count += 1
+    return count
+
+
+def throughput(
+    workload: str, chunk_size: int, repeat: int, mode: str, events: int = 0, httpx2_reader: str = ""
+) -> Dict[str, Any]:
     data = tokens(events) if events else WORKLOADS[workload]()
     chunks = chunked(data, chunk_size)
     read = read_async if mode == "async" else read_sync
+    if httpx2_reader:
+        read = lambda chunks: read_httpx2(chunks, httpx2_reader)  # noqa: E731
     best = float("inf")
     events = 0
     for _ in range(repeat):
@@ -127,6 +145,7 @@ def main() -> None:
     t.add_argument("--repeat", type=int, default=3)
     t.add_argument("--mode", choices=["sync", "async"], default="sync")
     t.add_argument("--events", type=int, default=0, help="with tokens: this many events instead of 200k")
+    t.add_argument("--httpx2", choices=["ours", "native"], default="", help="an httpx2 response, read by us or by it")
     d = sub.add_parser("decoder")
     d.add_argument("size", type=int)
     d.add_argument("chunk_size", type=int)
@@ -138,7 +157,7 @@ def main() -> None:
     e.add_argument("url")
     args = parser.parse_args()
     if args.what == "throughput":
-        result = throughput(args.workload, args.chunk_size, args.repeat, args.mode, args.events)
+        result = throughput(args.workload, args.chunk_size, args.repeat, args.mode, args.events, args.httpx2)
     elif args.what == "decoder":
         result = decoder_time(args.size, args.chunk_size)
     elif args.what == "memory":

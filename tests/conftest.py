@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
-from typing import Iterator, List
+from types import ModuleType
+from typing import Iterator, List, Tuple
 
 import anyio
 import pytest
@@ -13,6 +16,23 @@ from httpx_sse import _loops
 from .servers import run_uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
+
+HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
+NEEDS_HTTPX2 = pytest.mark.skipif(not HAS_HTTPX2, reason="httpx2 is not installed (it needs Python 3.11 or newer)")
+BASE_MODES = ["sync", "asyncio", "trio"]
+LIBS = ["httpx", pytest.param("httpx2", marks=NEEDS_HTTPX2)]
+
+
+def split_mode(mode: str) -> Tuple[str, ModuleType]:
+    """``"trio+httpx2"`` -> ("trio", the httpx2 module); a bare mode reads through httpx."""
+    backend, _, library = mode.partition("+")
+    return backend, importlib.import_module(library or "httpx")
+
+
+@pytest.fixture(params=LIBS)
+def lib(request: pytest.FixtureRequest) -> ModuleType:
+    """The client library a test reads through: httpx, then httpx2 where installed."""
+    return importlib.import_module(str(request.param))
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -15,6 +15,7 @@ import pytest
 
 from httpx_sse import iter_sse
 
+from .conftest import HAS_HTTPX2
 from .servers import run_uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,8 @@ def test_readme_has_examples() -> None:
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs(index: int, example_server: str, resumable_server: str, llm_server: str) -> None:
     code = BLOCKS[index]
+    if "import httpx2" in code and not HAS_HTTPX2:
+        pytest.skip("httpx2 is not installed (it needs Python 3.11 or newer)")
     code = code.replace("http://localhost:8000", example_server).replace("http://localhost:8001", resumable_server)
     code = code.replace("http://localhost:8002", llm_server)
     output = run_example(code).splitlines()

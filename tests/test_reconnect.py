@@ -24,6 +24,7 @@ from httpx_sse import (
 from httpx_sse._lifecycle import Lifecycle
 from httpx_sse._reconnect import retry_after_seconds
 
+from .conftest import BASE_MODES, NEEDS_HTTPX2, split_mode
 from .servers import Reply, ScriptedServer, Seen, events_body
 
 # -- the policy, pure ---------------------------------------------------------------------
@@ -93,7 +94,8 @@ def test_retry_after_forms() -> None:
 
 # -- driving a real client against scripted servers ---------------------------------------------
 
-MODES = ["sync", "asyncio", "trio"]
+# How a test reads: sync or async (asyncio, trio), through httpx or httpx2 ("+httpx2").
+MODES = [*BASE_MODES, *(pytest.param(f"{mode}+httpx2", marks=NEEDS_HTTPX2) for mode in BASE_MODES)]
 
 
 @dataclass
@@ -136,9 +138,12 @@ def read(
         run.events.append(sse)
         return limit is not None and len(run.events) >= limit
 
-    if mode == "sync":
-        transport = SSETransport() if with_transport else None
-        with httpx.Client(transport=transport, **client_options) as client:
+    backend, lib = split_mode(mode)
+    if isinstance(client_options["timeout"], httpx.Timeout):
+        client_options["timeout"] = lib.Timeout(**client_options["timeout"].as_dict())
+    if backend == "sync":
+        transport = SSETransport(lib.HTTPTransport()) if with_transport else None
+        with lib.Client(transport=transport, **client_options) as client:
             try:
                 with connect_sse(client, method, url, **kwargs) as source:
                     try:
@@ -152,8 +157,8 @@ def read(
         return run
 
     async def main() -> None:
-        transport = AsyncSSETransport() if with_transport else None
-        async with httpx.AsyncClient(transport=transport, **client_options) as client:
+        transport = AsyncSSETransport(lib.AsyncHTTPTransport()) if with_transport else None
+        async with lib.AsyncClient(transport=transport, **client_options) as client:
             try:
                 async with aconnect_sse(client, method, url, **kwargs) as source:
                     try:
@@ -165,7 +170,7 @@ def read(
             except Exception as error:
                 run.error = error
 
-    anyio.run(main, backend=mode)
+    anyio.run(main, backend=backend)
     return run
 
 
@@ -327,23 +332,26 @@ def test_server_down_at_first_connect_is_retried(mode: str, no_waiting: List[flo
         run = read(mode, url, no_waiting, reconnect=Reconnect(initial_delay=0.01, jitter=0, max_attempts=2))
     finally:
         sock.close()
-    assert isinstance(run.error, SSEError) and isinstance(run.error.__cause__, httpx.ConnectError)
+    assert isinstance(run.error, SSEError) and isinstance(run.error.__cause__, split_mode(mode)[1].ConnectError)
     assert len(no_waiting) == 2
 
 
-class CountingAuth(httpx.Auth):
-    def __init__(self) -> None:
-        self.calls = 0
+def counting_auth(lib: Any) -> Any:
+    class CountingAuth(lib.Auth):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            self.calls = 0
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self.calls += 1
-        request.headers["Authorization"] = f"Bearer token-{self.calls}"
-        yield request
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+            self.calls += 1
+            request.headers["Authorization"] = f"Bearer token-{self.calls}"
+            yield request
+
+    return CountingAuth()
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_auth_runs_again_on_each_reconnect(mode: str, no_waiting: List[float]) -> None:
-    auth = CountingAuth()
+    auth = counting_auth(split_mode(mode)[1])
     with ScriptedServer(resuming(total=6, per_connection=2, then="reset")) as server:
         run = read(mode, server.url, no_waiting, auth=auth)
     assert_exactly(run, 6)

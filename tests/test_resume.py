@@ -22,6 +22,7 @@ from httpx_sse import (
     connect_sse,
 )
 
+from .conftest import split_mode
 from .servers import Reply, ScriptedServer, Seen, events_body
 from .test_reconnect import MODES, read
 
@@ -122,9 +123,10 @@ def test_events_after_break_are_delivered_by_the_next_loop(mode: str, reconnect:
     rest: List[ServerSentEvent] = []
     ids_at_break: List[str] = []
 
+    backend, lib = split_mode(mode)
     with ScriptedServer(then_204(events_body(range(1, 11)))) as server:
-        if mode == "sync":
-            with httpx.Client() as client, connect_sse(client, "GET", server.url, reconnect=policy) as source:
+        if backend == "sync":
+            with lib.Client() as client, connect_sse(client, "GET", server.url, reconnect=policy) as source:
                 for sse in source:
                     first.append(sse)
                     if len(first) == 3:
@@ -134,7 +136,7 @@ def test_events_after_break_are_delivered_by_the_next_loop(mode: str, reconnect:
         else:
 
             async def main() -> None:
-                async with httpx.AsyncClient() as client:
+                async with lib.AsyncClient() as client:
                     async with aconnect_sse(client, "GET", server.url, reconnect=policy) as source:
                         async for sse in source:
                             first.append(sse)
@@ -143,7 +145,7 @@ def test_events_after_break_are_delivered_by_the_next_loop(mode: str, reconnect:
                         ids_at_break.append(source.last_event_id)
                         rest.extend([sse async for sse in source])
 
-            anyio.run(main, backend=mode)
+            anyio.run(main, backend=backend)
     assert ids_at_break == ["3"]
     assert [int(e.id) for e in first + rest] == list(range(1, 11))
     assert len(server.requests) == (2 if reconnect else 1)
@@ -194,21 +196,23 @@ def digest_challenge(index: int, seen: Seen) -> Reply:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", ["redirect", "digest"])
 def test_the_transport_lets_the_client_follow_and_answer(mode: str, case: str) -> None:
+    backend, lib = split_mode(mode)
     script = redirect_then_stream if case == "redirect" else digest_challenge
-    options: Any = {"follow_redirects": True} if case == "redirect" else {"auth": httpx.DigestAuth("user", "pw")}
+    options: Any = {"follow_redirects": True} if case == "redirect" else {"auth": lib.DigestAuth("user", "pw")}
     with ScriptedServer(script) as server:
         url = f"{server.url}/old"
-        if mode == "sync":
-            with httpx.Client(transport=SSETransport()) as client, connect_sse(client, "GET", url, **options) as source:
+        if backend == "sync":
+            transport = SSETransport(lib.HTTPTransport())
+            with lib.Client(transport=transport) as client, connect_sse(client, "GET", url, **options) as source:
                 ids = [sse.id for sse in source]
         else:
 
             async def main() -> List[str]:
-                async with httpx.AsyncClient(transport=AsyncSSETransport()) as client:
+                async with lib.AsyncClient(transport=AsyncSSETransport(lib.AsyncHTTPTransport())) as client:
                     async with aconnect_sse(client, "GET", url, **options) as source:
                         return [sse.id async for sse in source]
 
-            ids = anyio.run(main, backend=mode)
+            ids = anyio.run(main, backend=backend)
     assert ids == ["1", "2"]
     assert len(server.requests) == 2
 

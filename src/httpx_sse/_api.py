@@ -13,6 +13,7 @@ import httpx
 from . import _loops
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._hooks import Hooks
+from ._libs import AnyAsyncClient, AnyClient, AnyResponse
 from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
@@ -24,7 +25,7 @@ Until = Callable[[ServerSentEvent], object]
 
 
 def iter_sse(
-    response: httpx.Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+    response: AnyResponse, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
 ) -> Iterator[ServerSentEvent]:
     """Read a streamed response as events.
 
@@ -39,7 +40,7 @@ def iter_sse(
 
 
 def aiter_sse(
-    response: httpx.Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+    response: AnyResponse, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
 ) -> AsyncIterator[ServerSentEvent]:
     """The async twin of `iter_sse`.
 
@@ -52,7 +53,7 @@ def aiter_sse(
 
 @contextmanager
 def connect_sse(
-    client: httpx.Client,
+    client: AnyClient,
     method: str,
     url: Union[httpx.URL, str],
     *,
@@ -61,7 +62,7 @@ def connect_sse(
     max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
     until: Optional[Until] = None,
     idle_timeout: Optional[float] = None,
-    on_open: Optional[Callable[[httpx.Response], object]] = None,
+    on_open: Optional[Callable[[Any], object]] = None,
     on_error: Optional[Callable[[StreamFailure], Optional[float]]] = None,
     on_comment: Optional[Callable[[str], object]] = None,
     **kwargs: Any,
@@ -104,7 +105,7 @@ def connect_sse(
 
 @asynccontextmanager
 async def aconnect_sse(
-    client: httpx.AsyncClient,
+    client: AnyAsyncClient,
     method: str,
     url: Union[httpx.URL, str],
     *,
@@ -113,7 +114,7 @@ async def aconnect_sse(
     max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
     until: Optional[Until] = None,
     idle_timeout: Optional[float] = None,
-    on_open: Optional[Callable[[httpx.Response], Union[object, Awaitable[object]]]] = None,
+    on_open: Optional[Callable[[Any], Union[object, Awaitable[object]]]] = None,
     on_error: Optional[Callable[[StreamFailure], Union[Optional[float], Awaitable[Optional[float]]]]] = None,
     on_comment: Optional[Callable[[str], Union[object, Awaitable[object]]]] = None,
     **kwargs: Any,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Iterable, Iterator, Optional
+from typing import Any, AsyncIterator, Iterable, Iterator, Optional
 
 import httpx
+
+from ._libs import Library
 
 #: Bigger chunks are decoded, and their events handed out, a slice at a time: fewer
 #: events alive at once keep the garbage collector's passes cheap.
@@ -29,16 +31,18 @@ def _reads_raw(response: httpx.Response) -> bool:
     return True
 
 
-def sync_chunks(response: httpx.Response) -> Iterator[bytes]:
-    if isinstance(response.stream, httpx.SyncByteStream) and _reads_raw(response):
-        return iter(response.stream)
+def sync_chunks(response: httpx.Response, lib: Library) -> Iterator[bytes]:
+    stream: Any = response.stream
+    if isinstance(stream, lib.sync_stream) and _reads_raw(response):
+        return iter(stream)
     return response.iter_bytes()
 
 
-def async_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+def async_chunks(response: httpx.Response, lib: Library) -> AsyncIterator[bytes]:
     # The iterator itself, so that the loop can finish it (see `aclose`).
-    if isinstance(response.stream, httpx.AsyncByteStream) and _reads_raw(response):
-        return response.stream.__aiter__()
+    stream: Any = response.stream
+    if isinstance(stream, lib.async_stream) and _reads_raw(response):
+        return stream.__aiter__()  # type: ignore[no-any-return]
     return response.aiter_bytes()
 
 

@@ -7,7 +7,7 @@ left, so a stream that falls silent is caught on time too.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Type
 
 import httpx
 
@@ -16,8 +16,9 @@ from ._models import ServerSentEvent
 
 
 class IdleTimer:
-    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+    def __init__(self, seconds: float, clock: Callable[[], float], read_timeout: Type[BaseException]) -> None:
         self.seconds = seconds
+        self._read_timeout_error = read_timeout  # the client library's
         self._clock = clock
         self._deadline = 0.0
         self._read_timeout: Optional[float] = None  # the caller's own
@@ -41,7 +42,7 @@ class IdleTimer:
 
     def explain(self, error: BaseException, response: httpx.Response) -> BaseException:
         """A read that timed out on our limit is the idle timeout, not the caller's."""
-        if isinstance(error, httpx.ReadTimeout) and self._binds and not isinstance(error, IdleTimeout):
+        if isinstance(error, self._read_timeout_error) and self._binds and not isinstance(error, IdleTimeout):
             return self.timeout(response)
         return error
 

@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Type
 
 import httpx
 
@@ -66,8 +66,10 @@ class Lifecycle:
         resuming: bool = False,
         clock: Callable[[], float] = time.monotonic,
         random_fraction: Callable[[], float] = random.random,
+        error_type: Type[SSEError] = SSEError,
     ) -> None:
         self.policy = policy
+        self._error = error_type  # the client library's own SSEError
         self.until = until
         self.clock = clock
         self._random_fraction = random_fraction
@@ -112,7 +114,7 @@ class Lifecycle:
         cut_short = self.until is not None and not self.finished
         if self.policy is None:
             if cut_short:
-                raise SSEError(
+                raise self._error(
                     "the stream ended before its terminal event (until=...): the answer is cut short",
                     request=request,
                 )
@@ -137,10 +139,10 @@ class Lifecycle:
         if policy is None:
             assert error is not None
             if isinstance(error, IdleTimeout):
-                raise SSEError(str(error), request=request) from error
+                raise self._error(str(error), request=request) from error
             if self.until is not None and not isinstance(error, SSEError):
                 message = f"the stream was cut short before its terminal event: {reason}"
-                raise SSEError(message, request=request) from error
+                raise self._error(message, request=request) from error
             raise error
         now = self.clock()
         if self.attempt == 0:
@@ -150,7 +152,7 @@ class Lifecycle:
         if policy.fail_fast and not self.opened and error is not None:
             raise error
         if self.delivered_any and not last_event_id and self._unsafe_to_replay and not policy.allow_replay:
-            raise SSEError(
+            raise self._error(
                 f"not reconnecting ({reason}): the request is not idempotent and the stream set no event id "
                 "to resume from, so reconnecting would send it again and replay the stream from its start; "
                 "pass Reconnect(allow_replay=True) to allow that",
@@ -163,7 +165,7 @@ class Lifecycle:
             gave_up = f"after failing for {elapsed:.1f}s (max_elapsed={policy.max_elapsed:g})"
         if gave_up is not None:
             response = error.response if isinstance(error, SSEError) else None
-            raise SSEError(
+            raise self._error(
                 f"gave up reconnecting {gave_up}; last failure: {reason}", request=request, response=response
             ) from error
         retry_after = None

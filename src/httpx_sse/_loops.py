@@ -20,7 +20,6 @@ from ._body import aclose, async_chunks, pieces, sync_chunks
 from ._exceptions import SSEError
 from ._hooks import call_async, call_sync, caused_by
 from ._models import ServerSentEvent, SSEComment
-from ._reconnect import RETRYABLE_ERRORS
 from ._response import Verdict, aread_body_start, read_body_start
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ def connect(source: EventSource) -> Generator[Command, Any, None]:
     request = source._request()
     try:
         source._response = source._latest = yield Send(request)
-    except RETRYABLE_ERRORS as error:
+    except source._lib.retryable as error:
         source._pending_failure = source._failed(error, request)
     except SSEError as error:
         source._pending_failure = source._refused_error(error)
@@ -106,7 +105,7 @@ def steps(source: EventSource) -> Generator[Command, Any, None]:
                     failure = None if life.finished else source._ended(response, last_before)
                 else:
                     failure = source._refused(response, (yield BodyStart(response)))
-            except RETRYABLE_ERRORS as error:
+            except source._lib.retryable as error:
                 failure = source._read_failure(error, response, last_before)
             except SSEError as error:
                 source._with_request(error, response)
@@ -144,8 +143,7 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
             if isinstance(command, Stream):
                 yield from _stream(source, command.response)
             elif isinstance(command, Send):
-                client = source._client()
-                assert isinstance(client, httpx.Client)
+                client: Any = source._client()
                 result = client.send(command.request, stream=True, **source._send_options())
             elif isinstance(command, Hook):
                 result = call_sync(command.hook, command.argument)
@@ -168,7 +166,7 @@ def _stream(source: EventSource, response: httpx.Response) -> Generator[ServerSe
     hooks = source._hooks
     until = hooks.until
     decode = source._decode_watched if hooks.watching else None
-    for chunk in sync_chunks(response):
+    for chunk in sync_chunks(response, source._lib):
         for piece in pieces(chunk):
             items = decoder.feed(piece) if decode is None else decode(piece, response)
             source._mid_chunk = True
@@ -209,7 +207,6 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
                     yield event
             elif isinstance(command, Send):
                 client = source._client()
-                assert isinstance(client, httpx.AsyncClient)
                 result = await client.send(command.request, stream=True, **source._send_options())
             elif isinstance(command, Hook):
                 result = await call_async(command.hook, command.argument)
@@ -235,7 +232,7 @@ async def _astream(source: EventSource, response: httpx.Response) -> AsyncGenera
     hooks = source._hooks
     until = hooks.until
     decode = source._decode_watched if hooks.watching else None
-    source._chunks = chunks = async_chunks(response)
+    source._chunks = chunks = async_chunks(response, source._lib)
     async for chunk in chunks:
         for piece in pieces(chunk):
             items = decoder.feed(piece) if decode is None else decode(piece, response)

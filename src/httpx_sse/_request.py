@@ -21,7 +21,7 @@ _SEND_OPTIONS = ("auth", "follow_redirects")
 # characters other than tab (an SSE id never holds CR, LF or NUL).
 _UNSENDABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
-Client = Union[httpx.Client, httpx.AsyncClient]
+Client = Any  # an httpx or httpx2 Client or AsyncClient
 
 
 def last_event_id_header(last_event_id: str) -> Optional[bytes]:
@@ -61,4 +61,6 @@ class RequestPlan:
         value = last_event_id_header(last_event_id)
         if value is not None:
             raw.append((b"Last-Event-ID", value))
-        return self.client.build_request(self.method, self.url, headers=httpx.Headers(raw), **self.options)
+        # Raw bytes, which httpx and httpx2 both take as they are (a UTF-8 id included).
+        request: httpx.Request = self.client.build_request(self.method, self.url, headers=raw, **self.options)
+        return request

@@ -58,7 +58,7 @@ def read_body_start(chunks: Iterator[bytes]) -> bytes:
             start += chunk
             if len(start) > BODY_PREVIEW_BYTES:
                 break
-    except httpx.HTTPError:
+    except Exception:
         pass  # the error about the status and type is worth more than this one
     return start
 
@@ -71,6 +71,6 @@ async def aread_body_start(chunks: AsyncIterator[bytes]) -> bytes:
             start += chunk
             if len(start) > BODY_PREVIEW_BYTES:
                 break
-    except httpx.HTTPError:
+    except Exception:
         pass
     return start

@@ -16,6 +16,7 @@ from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._exceptions import SSEError, describe_bad_response
 from ._hooks import Hooks
 from ._idle import IdleTimer
+from ._libs import AnyAsyncClient, AnyClient, AnyResponse, Library, library_of
 from ._lifecycle import Lifecycle, StreamFailure
 from ._models import ServerSentEvent, SSEComment
 from ._reconnect import Reconnect
@@ -43,7 +44,7 @@ class EventSource:
 
     def __init__(
         self,
-        response: Optional[httpx.Response],
+        response: Optional[AnyResponse],
         *,
         max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
         until: Optional[Callable[[ServerSentEvent], object]] = None,
@@ -51,17 +52,39 @@ class EventSource:
         on_comment: Optional[Callable[[str], Any]] = None,
         on_open: Optional[Callable[[httpx.Response], Any]] = None,
     ) -> None:
-        self._response = response  # the open connection, if any
-        self._latest = response  # what .response shows, also between connections
-        self._decoder = SSEDecoder(max_event_size=max_event_size)
-        self._hooks = Hooks(on_open=on_open, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
-        self._life = Lifecycle(None, until=until)
+        # httpx's or httpx2's: the same API, typed as httpx's inside the package.
+        self._response: Optional[httpx.Response] = response  # type: ignore[assignment]  # the open connection
+        self._latest = self._response  # what .response shows, also between connections
         self._plan: Optional[RequestPlan] = None
         self._owned = False  # whether closing the responses is ours to do
+        hooks = Hooks(on_open=on_open, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
+        self._start(library_of(response), hooks, None, max_event_size=max_event_size)
+
+    def _start(
+        self,
+        lib: Library,
+        hooks: Hooks,
+        policy: Optional[Reconnect],
+        *,
+        max_event_size: Optional[int],
+        method: str = "GET",
+        last_event_id: str = "",
+    ) -> None:
+        self._lib = lib
+        self._hooks = hooks
+        self._decoder = SSEDecoder(max_event_size=max_event_size, last_event_id=last_event_id)
+        self._life = Lifecycle(
+            policy,
+            method=method,
+            until=hooks.until,
+            resuming=bool(last_event_id),
+            clock=_clock,
+            error_type=lib.sse_error,
+        )
+        self._idle = None if hooks.idle_timeout is None else IdleTimer(hooks.idle_timeout, _clock, lib.read_timeout)
         self._pending_failure: Optional[StreamFailure] = None
         self._last: Optional[ServerSentEvent] = None  # the last event handed out
         self._mid_chunk = False  # events of the current chunk are still being handed out
-        self._idle: Optional[IdleTimer] = None if idle_timeout is None else IdleTimer(idle_timeout, _clock)
         self._chunks: Optional[AsyncIterator[bytes]] = None  # the body the async loop reads
         self._iterator: Optional[Generator[ServerSentEvent, None, None]] = None
         self._async_iterator: Optional[AsyncGenerator[ServerSentEvent, None]] = None
@@ -69,7 +92,7 @@ class EventSource:
     @classmethod
     def _for_request(
         cls,
-        client: Union[httpx.Client, httpx.AsyncClient],
+        client: Union[AnyClient, AnyAsyncClient],
         method: str,
         url: Union[httpx.URL, str],
         *,
@@ -77,25 +100,24 @@ class EventSource:
         last_event_id: Optional[str],
         max_event_size: Optional[int],
         hooks: Hooks,
-        options: dict[str, Any],
+        options: Dict[str, Any],
     ) -> EventSource:
         if not isinstance(reconnect, (bool, Reconnect)):
             raise TypeError(f"reconnect takes True, False or a Reconnect(...) policy, not {reconnect!r}")
-        source = cls(None)
+        lib = library_of(client)
         plan = RequestPlan(client, method, url, options)
         start_id = plan.initial_last_event_id if last_event_id is None else last_event_id
-        if reconnect is not False and not isinstance(plan.build(start_id).stream, httpx.ByteStream):
+        if reconnect is not False and not isinstance(plan.build(start_id).stream, lib.byte_stream):
             raise ValueError(
                 "reconnect is on, but the request body is a stream that cannot be sent twice; "
                 "pass the body as bytes, str, data= or json=, or turn reconnect off"
             )
         policy = None if reconnect is False else Reconnect() if reconnect is True else reconnect
-        source._life = Lifecycle(policy, method=method, until=hooks.until, resuming=bool(start_id), clock=_clock)
-        source._decoder = SSEDecoder(max_event_size=max_event_size, last_event_id=start_id)
-        source._hooks = hooks
-        source._idle = None if hooks.idle_timeout is None else IdleTimer(hooks.idle_timeout, _clock)
+        source = cls.__new__(cls)
+        source._response = source._latest = None
         source._plan = plan
         source._owned = True
+        source._start(lib, hooks, policy, max_event_size=max_event_size, method=method, last_event_id=start_id)
         return source
 
     @property
@@ -128,7 +150,7 @@ class EventSource:
         assert self._plan is not None
         return self._plan.build(self._decoder.last_event_id)
 
-    def _client(self) -> Union[httpx.Client, httpx.AsyncClient]:
+    def _client(self) -> Any:
         assert self._plan is not None
         return self._plan.client
 
@@ -145,7 +167,8 @@ class EventSource:
         )
 
     def _refused(self, response: httpx.Response, body_start: bytes) -> StreamFailure:
-        return self._refused_error(SSEError(describe_bad_response(response, body_start), response=response))
+        error = self._lib.sse_error(describe_bad_response(response, body_start), response=response)
+        return self._refused_error(error)
 
     def _refused_error(self, error: SSEError) -> StreamFailure:
         self._life.refused(error)  # raises unless a reconnect may retry it
@@ -172,18 +195,20 @@ class EventSource:
             self._life.delivered()
         if self._idle is not None:
             error = self._idle.explain(error, response)
-        if isinstance(error, httpx.RequestError):
+        if isinstance(error, self._lib.request_error):
             self._with_request(error, response)
         return self._failed(error, response.request)
 
-    @staticmethod
-    def _with_request(error: httpx.HTTPError, response: httpx.Response) -> None:
+    def _with_request(self, error: BaseException, response: httpx.Response) -> None:
+        """Give an error the request (and response) it concerns, as httpx does for its own."""
         try:
-            error.request  # noqa: B018  (raises when httpx left it unset)
+            error.request  # type: ignore[attr-defined]  # noqa: B018  (raises when httpx left it unset)
         except RuntimeError:
-            error.request = response.request
-        if isinstance(error, SSEError) and error.response is None:
-            error.response = response
+            error.request = response.request  # type: ignore[attr-defined]
+        if isinstance(error, SSEError):
+            self._lib.adopt(error)
+            if error.response is None:
+                error.response = response
 
     def _ended(self, response: httpx.Response, last_before: Optional[ServerSentEvent]) -> Optional[StreamFailure]:
         if self._last is not last_before:
