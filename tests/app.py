@@ -107,6 +107,10 @@ async def drop(request: Request) -> Response:
     return StreamingResponse(chunks(), media_type="text/event-stream")
 
 
+async def redirect(request: Request) -> Response:
+    return Response(status_code=302, headers={"Location": "/numbers?count=2"})
+
+
 app = Starlette(
     routes=[
         Route("/numbers", numbers),
@@ -121,5 +125,6 @@ app = Starlette(
         Route("/gzip", gzipped),
         Route("/slow", slow),
         Route("/silent", silent),
+        Route("/redirect", redirect),
     ]
 )

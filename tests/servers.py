@@ -23,11 +23,15 @@ def bound_socket() -> socket.socket:
 
 
 @contextlib.contextmanager
-def run_uvicorn(app: Any) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
+def run_uvicorn(app: Any, *, certificate: Optional[str] = None) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yield its base URL.
+
+    ``certificate``: a PEM file with the key and its chain, to serve HTTPS.
+    """
     sock = bound_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    tls: Dict[str, Any] = {"ssl_certfile": certificate, "ssl_keyfile": certificate} if certificate else {}
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, **tls)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -37,7 +41,7 @@ def run_uvicorn(app: Any) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if certificate else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -184,3 +188,64 @@ def events_body(numbers: range, *, retry: Optional[int] = None) -> bytes:
 
 def parse_ids(events: List[Any]) -> List[int]:
     return [int(e.id) for e in events]
+
+
+class ForwardProxy:
+    """A plain-HTTP forward proxy on loopback: it relays each request to the host its
+    absolute URL names, and records those URLs."""
+
+    def __init__(self) -> None:
+        self.seen: List[str] = []
+        self._sock = bound_socket()
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> ForwardProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        from urllib.parse import urlsplit
+
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            request_line, rest = head.split(b"\r\n", 1)
+            method, target, version = request_line.decode("latin-1").split(" ", 2)
+            self.seen.append(target)
+            parts = urlsplit(target)
+            upstream = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=10)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            upstream.sendall(f"{method} {path or '/'} {version}\r\n".encode("latin-1") + rest)
+            upstream.settimeout(None)
+            conn.settimeout(None)
+            while not self._stop.is_set():
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+            upstream.close()
+        except OSError:
+            pass
+        finally:
+            conn.close()

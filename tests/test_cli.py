@@ -57,7 +57,7 @@ def test_a_huge_retry_does_not_crash_the_command(server: str) -> None:
 
 
 def test_json_lines(server: str) -> None:
-    result = run(f"{server}/numbers?count=2", "--json", "--no-reconnect")
+    result = run(f"{server}/numbers?count=2", "--jsonl", "--no-reconnect")
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
         {"event": "number", "data": "1", "id": "1", "retry": None},
         {"event": "number", "data": "2", "id": "2", "retry": None},
@@ -105,12 +105,12 @@ def test_method_headers_body_and_last_event_id(server: str, tmp_path: Path) -> N
 
 def test_version() -> None:
     result = run("--version")
-    assert result.stdout.strip() == f"httpx-sse {__version__}"
+    assert result.stdout.strip() == f"httpx-sse {__version__} (pure-Python decoder)"
 
 
 def test_demo_runs_to_a_clean_end() -> None:
     started = time.monotonic()
-    result = run("--demo", "--json")
+    result = run("--demo", "--jsonl")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["id"] for e in events] == [str(n) for n in range(1, 11)]
@@ -124,26 +124,26 @@ def test_demo_runs_to_a_clean_end() -> None:
 
 def test_demo_without_reconnect_stops_at_the_drop() -> None:
     result = run("--demo", "--no-reconnect", "--data-only")
-    assert result.returncode == 1
+    assert result.returncode == 56
     assert len(result.stdout.splitlines()) == 9  # 7 events, one of three lines
     assert "RemoteProtocolError" in result.stderr
     assert_no_traceback(result)
 
 
 @pytest.mark.parametrize(
-    ("path", "args", "expected"),
+    ("path", "args", "code", "expected"),
     [
-        ("/status/401", [], r"HTTP 401 Unauthorized .*application/json.*body starts: '\{\"error\":\"nope\""),
-        ("/html", [], r"expected Content-Type 'text/event-stream', got 'text/html"),
-        ("/drop", ["--no-reconnect"], r"connection to .* failed: RemoteProtocolError"),
-        ("/silent", ["--no-reconnect", "--timeout", "0.3"], r"timed out reading .*ReadTimeout"),
+        ("/status/401", [], 22, r"HTTP 401 Unauthorized .*application/json.*body starts: '\{\"error\":\"nope\""),
+        ("/html", [], 22, r"expected Content-Type 'text/event-stream', got 'text/html"),
+        ("/drop", ["--no-reconnect"], 56, r"connection to .* failed: RemoteProtocolError"),
+        ("/silent", ["--no-reconnect", "--timeout", "0.3"], 28, r"timed out reading .*ReadTimeout"),
     ],
 )
-def test_errors_are_one_clear_line(server: str, path: str, args: List[str], expected: str) -> None:
+def test_errors_are_one_clear_line(server: str, path: str, args: List[str], code: int, expected: str) -> None:
     import re
 
     result = run(f"{server}{path}", *args)
-    assert result.returncode == 1
+    assert result.returncode == code
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("httpx-sse: "), result.stderr
     assert re.search(expected, lines[0]), lines[0]
@@ -157,34 +157,39 @@ def test_connection_refused() -> None:
         result = run(f"http://127.0.0.1:{sock.getsockname()[1]}/")
     finally:
         sock.close()
-    assert result.returncode == 1
+    assert result.returncode == 7
     assert result.stderr.strip().startswith("httpx-sse: cannot connect to http://127.0.0.1:")
     assert "Connection refused" in result.stderr
     assert_no_traceback(result)
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"),
+    ("args", "code", "expected"),
     [
-        (["http://x/", "-H", "no colon here"], "bad header 'no colon here'"),
-        (["http://x/", "-H", "Bad Name: v"], "bad header name 'Bad Name'"),
-        (["http://x/", "-H", "X-Ünï: v"], "bad header name 'X-Ünï'"),
-        (["http://x/", "-H", "X-A: a\x01b"], "no control characters"),
-        (["http://x/", "--max-events", "0"], "--max-events takes a whole number"),
-        (["http://x/", "--timeout", "nan"], "--timeout takes a number of seconds"),
-        (["http://x/", "--timeout", "-1"], "--timeout takes a number of seconds"),
-        (["http://x/", "-d", "@/nonexistent/body"], "cannot read the request body"),
-        (["--json", "--data-only", "http://x/"], "not allowed with argument"),
-        ([], "give a URL to tail, or --demo"),
-        (["not a url at all"], "bad URL"),
-        (["http://[::1"], "bad URL 'http://[::1': Invalid port"),
-        (["::::"], "bad URL"),
-        (["ftp://x/"], "unsupported protocol"),
+        (["http://x/", "-H", "no colon here"], 2, "bad header 'no colon here'"),
+        (["http://x/", "-H", "Bad Name: v"], 2, "bad header name 'Bad Name'"),
+        (["http://x/", "-H", "X-Ünï: v"], 2, "bad header name 'X-Ünï'"),
+        (["http://x/", "-H", "X-A: a\x01b"], 2, "no control characters"),
+        (["http://x/", "--max-events", "0"], 2, "--max-events takes a whole number"),
+        (["http://x/", "--timeout", "nan"], 2, "--timeout takes a number of seconds"),
+        (["http://x/", "--timeout", "-1"], 2, "--timeout takes a number of seconds"),
+        (["http://x/", "--max-time", "inf"], 2, "--max-time takes a number of seconds"),
+        (["http://x/", "-u", "alice"], 2, "-u takes USER:PASSWORD"),
+        (["http://x/", "-d", "@/nonexistent/body"], 26, "cannot read '/nonexistent/body'"),
+        (["http://x/", "-b", "/nonexistent/cookies"], 26, "cannot read the cookie file"),
+        (["http://x/", "--json", "{}", "-d", "a=1"], 2, "--json cannot be combined"),
+        (["--jsonl", "--data-only", "http://x/"], 2, "not allowed with argument"),
+        (["--reconnect", "--no-reconnect", "http://x/"], 2, "not allowed with argument"),
+        ([], 2, "give a URL to tail, or --demo"),
+        (["not a url at all"], 1, "unsupported protocol"),
+        (["http://[::1"], 3, "bad URL 'http://[::1': Invalid port"),
+        (["::::"], 3, "bad URL"),
+        (["ftp://x/"], 1, "unsupported protocol"),
     ],
 )
-def test_bad_options(args: List[str], expected: str) -> None:
+def test_bad_options(args: List[str], code: int, expected: str) -> None:
     result = run(*args)
-    assert result.returncode in (1, 2)
+    assert result.returncode == code, result.stderr
     assert expected in result.stderr
     assert_no_traceback(result)
 
@@ -228,14 +233,14 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
     import io
 
     from httpx_sse import ServerSentEvent
-    from httpx_sse._cli import Printer, wants_colour
+    from httpx_sse._terminal import Printer, wants_colour
 
     class FakeTTY(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     tty = FakeTTY()
-    Printer(tty, "human", wants_colour(tty))(ServerSentEvent(event="tick", data="a\nb", id="7"))
+    Printer(tty, "text", wants_colour(tty))(ServerSentEvent(event="tick", data="a\nb", id="7"))
     assert tty.getvalue() == "\x1b[1;36mtick\x1b[0m \x1b[2mid=7\x1b[0m\x1b[2m:\x1b[0m a\\nb\n"
     os.environ["NO_COLOR"] = "1"
     try:

@@ -18,6 +18,9 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder"]
 
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
+#: Whether the decoder in use is the compiled one (see ``_speedups``).
+COMPILED = False
+
 _new_event = tuple.__new__
 
 # A block of comments, then id, event and retry fields, in this order and each at most

@@ -191,6 +191,7 @@ class EventSource:
         self, error: BaseException, response: httpx.Response, last_before: Optional[ServerSentEvent]
     ) -> StreamFailure:
         """A read failed: say which failure it is, with the request httpx may have left unset."""
+        self._decoder.close()  # an error the decoder still holds (an event too large) comes first
         if self._last is not last_before:
             self._life.delivered()
         if self._idle is not None:
@@ -211,12 +212,10 @@ class EventSource:
                 error.response = response
 
     def _ended(self, response: httpx.Response, last_before: Optional[ServerSentEvent]) -> Optional[StreamFailure]:
+        self._decoder.close()  # the spec's end of stream; raises an error the decoder still holds
         if self._last is not last_before:
             self._life.delivered()
-        failure = self._life.ended(self._decoder.last_event_id, self._decoder.retry, response.request)
-        if failure is None:
-            self._decoder.close()  # the spec's end of stream: an unterminated event is dropped
-        return failure
+        return self._life.ended(self._decoder.last_event_id, self._decoder.retry, response.request)
 
     def _is_terminal(self, event: ServerSentEvent) -> bool:
         until = self._hooks.until
