@@ -57,12 +57,27 @@ def test_readme_has_examples() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs(index: int, example_server: str, resumable_server: str, llm_server: str) -> None:
+def test_readme_example_runs(
+    index: int, example_server: str, resumable_server: str, llm_server: str, tmp_path: Path
+) -> None:
     code = BLOCKS[index]
     if "import httpx2" in code and not HAS_HTTPX2:
         pytest.skip("httpx2 is not installed (it needs Python 3.11 or newer)")
     code = code.replace("http://localhost:8000", example_server).replace("http://localhost:8001", resumable_server)
     code = code.replace("http://localhost:8002", llm_server)
+    if "def test_" in code:  # a test, as a user would write it: run it with pytest
+        path = tmp_path / f"test_readme_{index}.py"
+        path.write_text(code)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert " passed" in result.stdout and "failed" not in result.stdout
+        return
     output = run_example(code).splitlines()
     if "localhost:8002/v1/chat" in BLOCKS[index]:
         assert output == ["You asked: hello"]  # and it returned, though the server keeps the connection open
