@@ -32,6 +32,8 @@ ROOT = HERE.parent
 ENVS = HERE / ".envs"
 WORKER = HERE / "worker.py"
 BASELINE_VERSION = "0.4.3"
+# Absolute, so that the README's chart shows on PyPI too.
+CHART_URL = "https://raw.githubusercontent.com/florimondmanca/httpx-sse/master/docs/benchmarks.png"
 WORKLOADS = ["tokens", "crlf", "fields", "multiline", "big"]
 CHUNK_SIZES = [64, 4096, 65536]
 TARGETS = {
@@ -308,7 +310,7 @@ def main() -> None:
     sections += ["**Peak memory** while reading (tracemalloc; input chunks excluded):", memory_table(contenders)]
     if args.chart and speedups:
         draw_chart(speedups, ROOT / "docs" / "benchmarks.png")
-        sections.insert(1, "![Speed-up over httpx-sse 0.4.3](docs/benchmarks.png)")
+        sections.insert(1, f"![Speed-up over httpx-sse 0.4.3]({CHART_URL})")
     report = "\n\n".join(sections)
     print(report)
     print(f"\n(took {time.monotonic() - started:.0f} s)", file=sys.stderr)

@@ -119,7 +119,12 @@ async def aconnect_sse(
     on_comment: Optional[Callable[[str], Union[object, Awaitable[object]]]] = None,
     **kwargs: Any,
 ) -> AsyncIterator[EventSource]:
-    """The async twin of `connect_sse`; its hooks may be sync or async functions."""
+    """The async twin of `connect_sse`; its hooks may be sync or async functions.
+
+    >>> async with aconnect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
+    ...     async for sse in source:
+    ...         print(sse.data)
+    """
     hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
     source = EventSource._for_request(
         client,

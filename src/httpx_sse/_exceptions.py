@@ -28,6 +28,13 @@ class SSEError(httpx.TransportError):
     ``response`` is the `httpx.Response` it concerns, or ``None``; ``request`` is the
     request it concerns, as on httpx's own errors (the readers attach it; the decoder
     works on bytes alone, so its errors carry neither until a reader passes them on).
+
+    >>> try:  # doctest: +SKIP
+    ...     with connect_sse(client, "GET", url) as source:
+    ...         for sse in source:
+    ...             print(sse.data)
+    ... except SSEError as error:
+    ...     print(error.response.status_code if error.response else error)
     """
 
     def __init__(

@@ -36,6 +36,11 @@ class StreamFailure:
     proposes before reconnecting; ``last_event_id`` is what the reconnect will send;
     ``reason`` says what happened in words; ``elapsed`` is how long (seconds) the
     failures in a row have lasted.
+
+    >>> def on_error(failure: StreamFailure) -> float | None:  # doctest: +SKIP
+    ...     if failure.attempt > 5:
+    ...         raise RuntimeError("the feed is down") from failure.error
+    ...     return None  # wait what the policy proposes: failure.delay
     """
 
     error: Optional[BaseException]

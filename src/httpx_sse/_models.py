@@ -92,6 +92,9 @@ class SSEComment(str):
 
     Handed out in order with the events by `SSEDecoder.feed_with_comments` and passed to
     an ``on_comment`` hook: ``: ping`` gives ``SSEComment("ping")``.
+
+    >>> SSEDecoder().feed_with_comments(b": ping\n\ndata: a\n\n")  # doctest: +SKIP
+    [SSEComment('ping'), ServerSentEvent(event='message', data='a')]
     """
 
     __slots__ = ()

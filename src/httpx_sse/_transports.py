@@ -67,7 +67,10 @@ class SSETransport(httpx.BaseTransport):
 
 
 class AsyncSSETransport(httpx.AsyncBaseTransport):
-    """The async twin of `SSETransport`."""
+    """The async twin of `SSETransport`.
+
+    >>> client = httpx.AsyncClient(transport=AsyncSSETransport())  # doctest: +SKIP
+    """
 
     def __init__(self, parent: Optional[httpx.AsyncBaseTransport] = None) -> None:
         self.parent = parent if parent is not None else httpx.AsyncHTTPTransport()

@@ -89,6 +89,9 @@ class Connection:
     timeout fires: `httpx.ReadTimeout`, at once). ``drop_after`` cuts the events short
     there. A ``status`` other than 200 sends ``body`` (or nothing) with no event-stream
     type, with ``Retry-After`` when ``retry_after`` is given; 204 tells a client to stop.
+
+    >>> Connection(events=[ServerSentEvent(data="a", id="1")], then="drop")  # doctest: +SKIP
+    >>> Connection(status=503, retry_after=5)  # doctest: +SKIP
     """
 
     events: Sequence[Union[ServerSentEvent, SSEComment]] = ()
@@ -131,6 +134,9 @@ class MockSSEServer:
     ``transport()`` gives an ``httpx.MockTransport`` for ``httpx.Client`` and
     ``httpx.AsyncClient`` alike. ``requests`` holds every request received, in order;
     ``last_event_ids`` their ``Last-Event-ID`` headers (``None`` where absent).
+
+    >>> server = MockSSEServer(Connection(events=[ServerSentEvent(data="a")]))  # doctest: +SKIP
+    >>> client = httpx.Client(transport=server.transport())  # doctest: +SKIP
     """
 
     def __init__(self, *connections: Connection) -> None:
