@@ -20,6 +20,7 @@ from typing import Any, AsyncIterator, Dict, Iterator, List
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
+from shapes import SHAPES, shape_chunks
 from workloads import WORKLOADS, big, chunked, tokens
 
 import httpx_sse
@@ -93,6 +94,20 @@ def throughput(
     return {"seconds": best, "bytes": len(data), "events": events}
 
 
+def shape(name: str, chunk: int, repeat: int, reader: str) -> Dict[str, Any]:
+    """One real-world shape through EventSource(response).iter_sse(), or through httpx2's reader."""
+    chunks = shape_chunks(name, chunk)
+    read = read_sync if reader == "ours" else lambda chunks: read_httpx2(chunks, "native")
+    best = float("inf")
+    events = 0
+    for _ in range(repeat):
+        gc.collect()
+        started = time.process_time()
+        events = read(chunks)
+        best = min(best, time.process_time() - started)
+    return {"seconds": best, "bytes": sum(map(len, chunks)), "events": events}
+
+
 def decoder_time(size: int, chunk_size: int) -> Dict[str, Any]:
     """Our decoder alone on one single-line event of ``size`` bytes."""
     data = b"data: " + b"x" * size + b"\n\n"
@@ -153,11 +168,18 @@ def main() -> None:
     m.add_argument("workload", choices=["tokens", "big"])
     m.add_argument("chunk_size", type=int)
     m.add_argument("scale", type=int)
+    sh = sub.add_parser("shape")
+    sh.add_argument("name", choices=sorted(SHAPES))
+    sh.add_argument("chunk", type=int, help="0: one chunk per event")
+    sh.add_argument("--repeat", type=int, default=3)
+    sh.add_argument("--reader", choices=["ours", "httpx2"], default="ours")
     e = sub.add_parser("e2e")
     e.add_argument("url")
     args = parser.parse_args()
     if args.what == "throughput":
         result = throughput(args.workload, args.chunk_size, args.repeat, args.mode, args.events, args.httpx2)
+    elif args.what == "shape":
+        result = shape(args.name, args.chunk, args.repeat, args.reader)
     elif args.what == "decoder":
         result = decoder_time(args.size, args.chunk_size)
     elif args.what == "memory":
@@ -165,6 +187,7 @@ def main() -> None:
     else:
         result = end_to_end(args.url)
     result["version"] = getattr(httpx_sse, "__version__", "0.4.3")
+    result["compiled"] = bool(getattr(httpx_sse, "__compiled__", False))
     print(json.dumps(result))
 
 

@@ -11,7 +11,7 @@ from typing import Iterator, List, Tuple
 import anyio
 import pytest
 
-from httpx_sse import _loops
+from httpx_sse import _decoder, _loops
 
 from .servers import run_uvicorn
 
@@ -77,3 +77,16 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> List[float]:
     monkeypatch.setattr(_loops, "_sleep", sleep)
     monkeypatch.setattr(_loops, "_async_sleep", async_sleep)
     return waits
+
+
+@pytest.fixture(scope="module", params=["pure-python", "compiled"])
+def decoder_build(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a module's tests on the pure-Python decoder, then on the compiled one."""
+    compiled = _decoder._compiled_parse
+    if request.param == "compiled" and compiled is None:
+        pytest.skip("the compiled decoder is not built here (no C compiler, or HTTPX_SSE_NO_EXTENSIONS=1)")
+    _decoder._compiled_parse = compiled if request.param == "compiled" else None
+    try:
+        yield str(request.param)
+    finally:
+        _decoder._compiled_parse = compiled

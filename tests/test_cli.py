@@ -13,7 +13,7 @@ from typing import List
 
 import pytest
 
-from httpx_sse import __version__
+from httpx_sse import __compiled__, __version__
 
 COMMAND = [sys.executable, "-m", "httpx_sse"]
 
@@ -105,7 +105,8 @@ def test_method_headers_body_and_last_event_id(server: str, tmp_path: Path) -> N
 
 def test_version() -> None:
     result = run("--version")
-    assert result.stdout.strip() == f"httpx-sse {__version__} (pure-Python decoder)"
+    build = "compiled decoder" if __compiled__ else "pure-Python decoder"
+    assert result.stdout.strip() == f"httpx-sse {__version__} ({build})"
 
 
 def test_demo_runs_to_a_clean_end() -> None:

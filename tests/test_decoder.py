@@ -14,6 +14,9 @@ from httpx_sse import ServerSentEvent, SSEDecoder, SSEError
 
 E = ServerSentEvent
 
+# Every test here runs on both decoders: the pure-Python reference and the compiled one.
+pytestmark = pytest.mark.usefixtures("decoder_build")
+
 
 def chunkings(data: bytes) -> Iterable[Tuple[str, List[bytes]]]:
     yield "whole", [data]

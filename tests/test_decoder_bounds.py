@@ -23,6 +23,9 @@ from .test_decoder import chunkings, reference_parse
 
 E = ServerSentEvent
 
+# Every test here runs on both decoders: the pure-Python reference and the compiled one.
+pytestmark = pytest.mark.usefixtures("decoder_build")
+
 Outcome = Tuple[List[ServerSentEvent], bool]  # the events handed out, and whether it failed
 
 

@@ -20,6 +20,9 @@ from .conftest import BASE_MODES
 
 E = ServerSentEvent
 
+# Every test here runs on both decoders: the pure-Python reference and the compiled one.
+pytestmark = pytest.mark.usefixtures("decoder_build")
+
 text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
 line = text.filter(lambda s: "\n" not in s and "\r" not in s)
 events = st.builds(

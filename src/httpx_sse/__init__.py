@@ -2,6 +2,7 @@
 transports, and reconnection that loses no event."""
 
 from ._api import aconnect_sse, aiter_sse, connect_sse, iter_sse
+from ._decoder import COMPILED as __compiled__
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._exceptions import SSEError
 from ._lifecycle import StreamFailure
@@ -22,6 +23,7 @@ __all__ = [
     "SSETransport",
     "ServerSentEvent",
     "StreamFailure",
+    "__compiled__",
     "__version__",
     "aconnect_sse",
     "aiter_sse",

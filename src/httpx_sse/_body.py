@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterable, Iterator, Optional
+from typing import Any, AsyncIterator, Iterator, Optional
 
 import httpx
 
 from ._libs import Library
-
-#: Bigger chunks are decoded, and their events handed out, a slice at a time: fewer
-#: events alive at once keep the garbage collector's passes cheap.
-SLICE = 16 * 1024
 
 
 def _reads_raw(response: httpx.Response) -> bool:
@@ -60,10 +56,3 @@ async def aclose(response: httpx.Response, chunks: Optional[AsyncIterator[bytes]
                 pass
         except Exception:  # a closed stream may say so; it is closed either way
             pass
-
-
-def pieces(chunk: bytes) -> Iterable[bytes]:
-    """A chunk, in slices when it is big."""
-    if len(chunk) <= SLICE:
-        return (chunk,)
-    return (chunk[start : start + SLICE] for start in range(0, len(chunk), SLICE))

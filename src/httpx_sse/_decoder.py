@@ -7,9 +7,10 @@ the command line) drives the same object.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from typing import List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from ._exceptions import SSEError
 from ._models import ServerSentEvent, SSEComment
@@ -18,8 +19,22 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder"]
 
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
-#: Whether the decoder in use is the compiled one (see ``_speedups``).
-COMPILED = False
+
+def _load_speedups() -> Optional[Callable[..., Any]]:
+    """The compiled line loop, unless it is not built or HTTPX_SSE_NO_EXTENSIONS is set."""
+    if os.environ.get("HTTPX_SSE_NO_EXTENSIONS"):
+        return None
+    try:
+        from . import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _speedups.setup(ServerSentEvent, SSEComment)
+    return _speedups.parse  # type: ignore[no-any-return]
+
+
+_compiled_parse = _load_speedups()
+#: Whether the decoder in use is the compiled one (see ``_speedups.c``).
+COMPILED = _compiled_parse is not None
 
 _new_event = tuple.__new__
 
@@ -158,23 +173,30 @@ class SSEDecoder:
         if (
             not self._pending
             and data[-2:] == b"\n\n"
-            and data[:6] == b"data: "
             and data.find(b"\n") == len(data) - 2
             and not self._unusual
             and not self._data
             and 0x0D not in data
             and self._block_bytes + len(data) <= self._limit
         ):
-            # The chunk is one whole event of one data line, as LLM servers send
-            # tokens: the same steps as below, without the splitting.
-            text = data[6:-2].decode("utf-8", "replace")
-            self._block_bytes = 0
-            self._after_lf = True
-            self.last_event_id = id_buffer = self._id_buffer
-            event = _new_event(ServerSentEvent, (self._event_type or "message", text, id_buffer, self._block_retry))
-            self._event_type = ""
-            self._block_retry = None
-            return [event]
+            # The chunk is one line and the blank line after it, as servers flush an
+            # LLM token or a heartbeat: the same steps as below, without the splitting.
+            if data[:6] == b"data: ":
+                text = data[6:-2].decode("utf-8", "replace")
+                self._block_bytes = 0
+                self._after_lf = True
+                self.last_event_id = id_buffer = self._id_buffer
+                event = _new_event(ServerSentEvent, (self._event_type or "message", text, id_buffer, self._block_retry))
+                self._event_type = ""
+                self._block_retry = None
+                return [event]
+            if data[0] == 0x3A and not self._comments:  # ":": a comment, then the blank line
+                self._block_bytes = 0
+                self._after_lf = True
+                self.last_event_id = self._id_buffer
+                self._event_type = ""
+                self._block_retry = None
+                return []
         if self._unusual:
             if self._error is not None:
                 raise self._error
@@ -201,6 +223,8 @@ class SSEDecoder:
                 pending = self._pending = bytearray(pending)
             pending += data
             return []
+        if _compiled_parse is not None:
+            return self._feed_compiled(pending, data, end)
         # Blocks end in a blank line: "\n\n" ends a block's last line and is the blank
         # line after it. The last piece holds the lines of a block still open.
         blocks: List[Optional[str]]
@@ -236,6 +260,12 @@ class SSEDecoder:
                 lines = open_lines
             elif not data_lines and block[:6] == "data: " and "\n" not in block:
                 value = block[6:]  # the common block: one data line
+            elif not data_lines and block[:1] == ":" and "\n" not in block and not self._comments:
+                # A block of one comment, a heartbeat: only its blank line does anything.
+                dispatched_id = id_buffer
+                event_type = ""
+                block_retry = None
+                continue
             else:
                 match = _simple_block(block) if not data_lines and not self._comments else None
                 if match is None:
@@ -298,6 +328,35 @@ class SSEDecoder:
                 dispatched_id = id_buffer
                 event_type = ""
                 block_retry = None
+        self._keep(data_lines, event_type, id_buffer, block_retry, dispatched_id)
+        return events
+
+    def _feed_compiled(self, pending: Union[bytes, bytearray], data: bytes, end: int) -> List[ServerSentEvent]:
+        """The same steps as `feed`'s line loop, in C (``_speedups.c``)."""
+        text = (pending + data[:end] if pending else data[:end] if end != len(data) else data).decode(
+            "utf-8", "replace"
+        )
+        if self._unusual and self._at_start:
+            text = self._stream_start(text)
+        self._pending = data[end:]
+        assert _compiled_parse is not None
+        events, event_type, id_buffer, block_retry, retry, dispatched_id = _compiled_parse(
+            text, self._data, self._event_type, self._id_buffer, self._block_retry, self._comments
+        )
+        if retry is not None:
+            self.retry = retry
+        self._keep(self._data, event_type, id_buffer, block_retry, dispatched_id)
+        return events  # type: ignore[no-any-return]
+
+    def _keep(
+        self,
+        data_lines: List[str],
+        event_type: str,
+        id_buffer: str,
+        block_retry: Optional[int],
+        dispatched_id: Optional[str],
+    ) -> None:
+        """The open block's state, kept for the next chunk."""
         if dispatched_id is not None:
             # The spec's "last event ID string" takes the id buffer at each blank line.
             self.last_event_id = dispatched_id
@@ -310,7 +369,6 @@ class SSEDecoder:
             data_lines[groups:] = ["\n".join(data_lines[groups:])]
             groups += 1
         self._groups = groups
-        return events
 
     def _feed_in_slices(self, data: bytes) -> List[ServerSentEvent]:
         events: List[ServerSentEvent] = []

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generator, Opti
 import anyio  # httpx's own dependency: one sleep for asyncio and trio alike
 import httpx
 
-from ._body import aclose, async_chunks, pieces, sync_chunks
+from ._body import aclose, async_chunks, sync_chunks
 from ._exceptions import SSEError
 from ._hooks import call_async, call_sync, caused_by
 from ._models import ServerSentEvent, SSEComment
@@ -167,18 +167,17 @@ def _stream(source: EventSource, response: httpx.Response) -> Generator[ServerSe
     until = hooks.until
     decode = source._decode_watched if hooks.watching else None
     for chunk in sync_chunks(response, source._lib):
-        for piece in pieces(chunk):
-            items = decoder.feed(piece) if decode is None else decode(piece, response)
-            source._mid_chunk = True
-            for item in items:
-                if isinstance(item, SSEComment):
-                    call_sync(hooks.on_comment, item)  # type: ignore[arg-type]
-                    continue
-                source._last = item
-                yield item
-                if until is not None and source._is_terminal(item):
-                    return
-            source._mid_chunk = False
+        items = decoder.feed(chunk) if decode is None else decode(chunk, response)
+        source._mid_chunk = True
+        for item in items:
+            if isinstance(item, SSEComment):
+                call_sync(hooks.on_comment, item)  # type: ignore[arg-type]
+                continue
+            source._last = item
+            yield item
+            if until is not None and source._is_terminal(item):
+                return
+        source._mid_chunk = False
 
 
 def connect_now(source: EventSource) -> None:
@@ -234,18 +233,17 @@ async def _astream(source: EventSource, response: httpx.Response) -> AsyncGenera
     decode = source._decode_watched if hooks.watching else None
     source._chunks = chunks = async_chunks(response, source._lib)
     async for chunk in chunks:
-        for piece in pieces(chunk):
-            items = decoder.feed(piece) if decode is None else decode(piece, response)
-            source._mid_chunk = True
-            for item in items:
-                if isinstance(item, SSEComment):
-                    await call_async(hooks.on_comment, item)  # type: ignore[arg-type]
-                    continue
-                source._last = item
-                yield item
-                if until is not None and source._is_terminal(item):
-                    return
-            source._mid_chunk = False
+        items = decoder.feed(chunk) if decode is None else decode(chunk, response)
+        source._mid_chunk = True
+        for item in items:
+            if isinstance(item, SSEComment):
+                await call_async(hooks.on_comment, item)  # type: ignore[arg-type]
+                continue
+            source._last = item
+            yield item
+            if until is not None and source._is_terminal(item):
+                return
+        source._mid_chunk = False
 
 
 async def aconnect_now(source: EventSource) -> None:
