@@ -14,17 +14,22 @@ import threading
 WORDS = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."]
 
 
-def body_chunks(count: int) -> bytes:
-    out = []
-    for i in range(count):
-        event = f"data: {json.dumps({'choices': [{'delta': {'content': WORDS[i % len(WORDS)]}}]})}\n\n".encode()
-        out.append(b"%x\r\n%s\r\n" % (len(event), event))
+def body_chunks(count: int, frame: int = 0) -> bytes:
+    """The chunked body: one HTTP chunk per event (``frame`` 0), or chunks of ``frame`` bytes."""
+    events = [
+        f"data: {json.dumps({'choices': [{'delta': {'content': WORDS[i % len(WORDS)]}}]})}\n\n".encode()
+        for i in range(count)
+    ]
+    if frame:
+        data = b"".join(events)
+        events = [data[i : i + frame] for i in range(0, len(data), frame)]
+    out = [b"%x\r\n%s\r\n" % (len(piece), piece) for piece in events]
     out.append(b"0\r\n\r\n")
     return b"".join(out)
 
 
-def serve(count: int) -> None:
-    payload = body_chunks(count)
+def serve(count: int, frame: int = 0) -> None:
+    payload = body_chunks(count, frame)
     head = (
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
@@ -55,4 +60,4 @@ def serve(count: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else 0)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import sys
 import time
 import tracemalloc
@@ -172,7 +173,7 @@ def main() -> None:
     sh.add_argument("name", choices=sorted(SHAPES))
     sh.add_argument("chunk", type=int, help="0: one chunk per event")
     sh.add_argument("--repeat", type=int, default=3)
-    sh.add_argument("--reader", choices=["ours", "httpx2"], default="ours")
+    sh.add_argument("--reader", choices=["ours", "httpx2"], default=os.environ.get("HTTPX_SSE_BENCH_READER", "ours"))
     e = sub.add_parser("e2e")
     e.add_argument("url")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 import tracemalloc
 from typing import List, Optional, Tuple
 
@@ -196,3 +197,27 @@ def test_comments_come_in_order_with_events(name: str, chunks: List[bytes]) -> N
 
 def test_comments_are_not_returned_by_feed() -> None:
     assert SSEDecoder().feed(b": ping\n\ndata: a\n\n") == [E(data="a")]
+
+
+def test_no_memory_is_kept_across_a_million_events() -> None:
+    """A leak in either decoder (a reference never released) would grow with each round."""
+    stream = b"".join(
+        b": c\nid: %d\nevent: e\nretry: 5\ndata: x%d\ndata: y\n\ndata\n\n" % (n, n) for n in range(10_000)
+    )
+    chunks = [stream[i : i + 4096] for i in range(0, len(stream), 4096)]
+
+    def one_round() -> None:
+        decoder = SSEDecoder()
+        count = 0
+        for chunk in chunks:
+            count += len(decoder.feed_with_comments(chunk))
+        assert count == 30_000
+
+    one_round()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(33):  # a million events and comments in all
+        one_round()
+    gc.collect()
+    kept = sys.getallocatedblocks() - before
+    assert kept < 200, f"{kept} memory blocks kept"
