@@ -8,10 +8,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator, List, Tuple
 
-import anyio
 import pytest
 
-from httpx_sse import _decoder, _loops
+from httpx_sse import _decoder, testing
 
 from .servers import run_uvicorn
 
@@ -63,20 +62,10 @@ def example_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> List[float]:
-    """Record the waits the loops ask for instead of sleeping them."""
-    waits: List[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    async def async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr(_loops, "_sleep", sleep)
-    monkeypatch.setattr(_loops, "_async_sleep", async_sleep)
-    return waits
+def no_waiting() -> Iterator[List[float]]:
+    """Record the waits the loops ask for instead of sleeping them (the testing kit's own)."""
+    with testing.no_waiting() as waits:
+        yield waits
 
 
 @pytest.fixture(scope="module", params=["pure-python", "compiled"])
