@@ -78,9 +78,3 @@ def library_of(obj: object) -> Library:
     if module is not None and isinstance(obj, (module.Client, module.AsyncClient, module.Response, module.Request)):
         return _httpx2(module)
     return HTTPX
-
-
-def all_retryable() -> Tuple[Type[BaseException], ...]:
-    """What any library in use may raise for a dropped connection."""
-    module = sys.modules.get("httpx2")
-    return HTTPX.retryable if module is None else HTTPX.retryable + _httpx2(module).retryable

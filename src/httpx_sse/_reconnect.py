@@ -13,9 +13,6 @@ from typing import Optional
 
 import httpx
 
-#: What a dropped connection may raise; anything else is not the network's fault.
-RETRYABLE_ERRORS = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
-
 #: No wait is longer than a day, whatever a server asks (``retry``, ``Retry-After``).
 MAX_WAIT = 24 * 60 * 60.0
 #: Consecutive failures back off from at least this base (or ``initial_delay`` when it
