@@ -10,7 +10,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
 
 import uvicorn
 
@@ -71,12 +71,11 @@ class Seen:
     body: bytes
 
 
-class ScriptedServer:
-    """Each connection is answered by ``script(n, request)`` for the n-th connection (0-based)."""
+class LoopbackListener:
+    """A listening socket on loopback whose accept loop runs in a thread; each connection
+    is handed to ``_accepted`` (in the accept thread), which starts its worker."""
 
-    def __init__(self, script: Callable[[int, Seen], Reply]) -> None:
-        self.script = script
-        self.requests: List[Seen] = []
+    def __init__(self) -> None:
         self._sock = bound_socket()
         self._sock.listen(16)
         self._sock.settimeout(0.2)
@@ -85,7 +84,7 @@ class ScriptedServer:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._workers: List[threading.Thread] = []
 
-    def __enter__(self) -> ScriptedServer:
+    def __enter__(self: _Listener) -> _Listener:
         self._thread.start()
         return self
 
@@ -96,21 +95,42 @@ class ScriptedServer:
             worker.join(timeout=5)
         self._sock.close()
 
-    @property
-    def last_event_ids(self) -> List[Optional[str]]:
-        return [seen.headers.get("last-event-id") for seen in self.requests]
-
     def _serve(self) -> None:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
             except OSError:
                 continue
-            index = len(self.requests)
-            worker = threading.Thread(target=self._handle, args=(conn, index), daemon=True)
-            self.requests.append(Seen("", "", {}, b""))  # reserve the slot in arrival order
-            self._workers.append(worker)
-            worker.start()
+            self._accepted(conn)
+
+    def _accepted(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        worker = threading.Thread(target=target, args=args, daemon=True)
+        self._workers.append(worker)
+        worker.start()
+
+
+_Listener = TypeVar("_Listener", bound=LoopbackListener)
+
+
+class ScriptedServer(LoopbackListener):
+    """Each connection is answered by ``script(n, request)`` for the n-th connection (0-based)."""
+
+    def __init__(self, script: Callable[[int, Seen], Reply]) -> None:
+        super().__init__()
+        self.script = script
+        self.requests: List[Seen] = []
+
+    @property
+    def last_event_ids(self) -> List[Optional[str]]:
+        return [seen.headers.get("last-event-id") for seen in self.requests]
+
+    def _accepted(self, conn: socket.socket) -> None:
+        index = len(self.requests)
+        self.requests.append(Seen("", "", {}, b""))  # reserve the slot in arrival order
+        self._spawn(self._handle, conn, index)
 
     def _handle(self, conn: socket.socket, index: int) -> None:
         try:
@@ -190,35 +210,16 @@ def parse_ids(events: List[Any]) -> List[int]:
     return [int(e.id) for e in events]
 
 
-class ForwardProxy:
+class ForwardProxy(LoopbackListener):
     """A plain-HTTP forward proxy on loopback: it relays each request to the host its
     absolute URL names, and records those URLs."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seen: List[str] = []
-        self._sock = bound_socket()
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    def __enter__(self) -> ForwardProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+    def _accepted(self, conn: socket.socket) -> None:
+        self._spawn(self._relay, conn)
 
     def _relay(self, conn: socket.socket) -> None:
         from urllib.parse import urlsplit
