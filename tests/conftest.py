@@ -71,11 +71,11 @@ def no_waiting() -> Iterator[List[float]]:
 @pytest.fixture(scope="module", params=["pure-python", "compiled"])
 def decoder_build(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run a module's tests on the pure-Python decoder, then on the compiled one."""
-    compiled = _decoder._compiled_parse
+    compiled = _decoder._compiled_core
     if request.param == "compiled" and compiled is None:
         pytest.skip("the compiled decoder is not built here (no C compiler, or HTTPX_SSE_NO_EXTENSIONS=1)")
-    _decoder._compiled_parse = compiled if request.param == "compiled" else None
+    _decoder._compiled_core = compiled if request.param == "compiled" else None
     try:
         yield str(request.param)
     finally:
-        _decoder._compiled_parse = compiled
+        _decoder._compiled_core = compiled

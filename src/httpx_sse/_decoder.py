@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import partial
 from typing import Any, Callable, List, Optional, Union
 
 from ._exceptions import SSEError
@@ -21,7 +22,7 @@ DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
 
 def _load_speedups() -> Optional[Callable[..., Any]]:
-    """The compiled line loop, unless it is not built or HTTPX_SSE_NO_EXTENSIONS is set."""
+    """The compiled decoder, unless it is not built or HTTPX_SSE_NO_EXTENSIONS is set."""
     if os.environ.get("HTTPX_SSE_NO_EXTENSIONS"):
         return None
     try:
@@ -29,12 +30,12 @@ def _load_speedups() -> Optional[Callable[..., Any]]:
     except ImportError:
         return None
     _speedups.setup(ServerSentEvent, SSEComment)
-    return _speedups.parse  # type: ignore[no-any-return]
+    return _speedups.Decoder  # type: ignore[no-any-return]
 
 
-_compiled_parse = _load_speedups()
+_compiled_core = _load_speedups()
 #: Whether the decoder in use is the compiled one (see ``_speedups.c``).
-COMPILED = _compiled_parse is not None
+COMPILED = _compiled_core is not None
 
 _new_event = tuple.__new__
 
@@ -71,29 +72,11 @@ def _parse_retry(digits: str) -> Optional[int]:
     return int(significant)
 
 
-class SSEDecoder:
-    """Incremental parser for one ``text/event-stream``.
+class _PythonCore:
+    """The decoder in pure Python: the reference that ``_speedups.c`` follows step for step.
 
-    >>> decoder = SSEDecoder()
-    >>> decoder.feed(b"event: tick\\ndata: 1\\n")
-    []
-    >>> decoder.feed(b"\\n")
-    [ServerSentEvent(event='tick', data='1')]
-
-    ``feed()`` returns the events completed by the bytes given, as soon as their blank
-    line arrives; ``close()`` ends the stream (an unterminated event is discarded, as the
-    spec says) and readies the decoder for the next connection of the same source:
-    ``last_event_id`` and ``retry`` carry over, as they do in a browser's EventSource.
-
-    ``max_event_size`` bounds the bytes of one block as received: all the lines since
-    the last blank line (data, id, event, retry, comments; the line being received
-    included), in UTF-8 bytes, each line end counted as one byte. ``data: abc`` is 10
-    bytes with its line end. When a block passes it, ``feed()`` raises `SSEError`
-    once every event completed before that block has been returned; the outcome is
-    the same however the bytes are chunked. ``None`` means no bound.
-
-    ``feed_with_comments()`` is ``feed()`` that also hands out each comment line, as
-    an `SSEComment`, in order with the events.
+    ``limit`` is the bound in bytes (``sys.maxsize`` for none); ``make_error`` makes the
+    `SSEError` raised when a block passes it.
     """
 
     __slots__ = (
@@ -108,24 +91,17 @@ class SSEDecoder:
         "_groups",
         "_id_buffer",
         "_limit",
+        "_make_error",
         "_pending",
         "_skip_lf",
         "_unusual",
         "last_event_id",
-        "max_event_size",
         "retry",
     )
 
-    def __init__(
-        self,
-        *,
-        max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
-        last_event_id: str = "",
-    ) -> None:
-        if max_event_size is not None and max_event_size < 1:
-            raise ValueError(f"max_event_size must be a positive integer or None, not {max_event_size!r}")
-        self.max_event_size = max_event_size
-        self._limit = sys.maxsize if max_event_size is None else max_event_size
+    def __init__(self, limit: int, last_event_id: str, make_error: Callable[[], SSEError]) -> None:
+        self._limit = limit
+        self._make_error = make_error
         #: The spec's "last event ID string": set by the blank line that ends a block.
         self.last_event_id = last_event_id
         #: The latest reconnection time (ms) the stream asked for, or ``None``.
@@ -223,8 +199,6 @@ class SSEDecoder:
                 pending = self._pending = bytearray(pending)
             pending += data
             return []
-        if _compiled_parse is not None:
-            return self._feed_compiled(pending, data, end)
         # Blocks end in a blank line: "\n\n" ends a block's last line and is the blank
         # line after it. The last piece holds the lines of a block still open.
         blocks: List[Optional[str]]
@@ -330,23 +304,6 @@ class SSEDecoder:
                 block_retry = None
         self._keep(data_lines, event_type, id_buffer, block_retry, dispatched_id)
         return events
-
-    def _feed_compiled(self, pending: Union[bytes, bytearray], data: bytes, end: int) -> List[ServerSentEvent]:
-        """The same steps as `feed`'s line loop, in C (``_speedups.c``)."""
-        text = (pending + data[:end] if pending else data[:end] if end != len(data) else data).decode(
-            "utf-8", "replace"
-        )
-        if self._unusual and self._at_start:
-            text = self._stream_start(text)
-        self._pending = data[end:]
-        assert _compiled_parse is not None
-        events, event_type, id_buffer, block_retry, retry, dispatched_id = _compiled_parse(
-            text, self._data, self._event_type, self._id_buffer, self._block_retry, self._comments
-        )
-        if retry is not None:
-            self.retry = retry
-        self._keep(self._data, event_type, id_buffer, block_retry, dispatched_id)
-        return events  # type: ignore[no-any-return]
 
     def _keep(
         self,
@@ -461,10 +418,7 @@ class SSEDecoder:
 
     def _fail_too_large(self) -> None:
         self._unusual = True
-        self._error = SSEError(
-            f"an event larger than max_event_size={self.max_event_size} bytes arrived; "
-            "pass a larger max_event_size, or max_event_size=None for no limit"
-        )
+        self._error = self._make_error()
 
     def close(self) -> List[ServerSentEvent]:
         """End the stream: discard an unterminated event, as the spec says.
@@ -477,3 +431,94 @@ class SSEDecoder:
             raise self._error
         self._start_stream()
         return []
+
+
+def _too_large(max_event_size: Optional[int]) -> SSEError:
+    return SSEError(
+        f"an event larger than max_event_size={max_event_size} bytes arrived; "
+        "pass a larger max_event_size, or max_event_size=None for no limit"
+    )
+
+
+class SSEDecoder:
+    """Incremental parser for one ``text/event-stream``.
+
+    >>> decoder = SSEDecoder()
+    >>> decoder.feed(b"event: tick\\ndata: 1\\n")
+    []
+    >>> decoder.feed(b"\\n")
+    [ServerSentEvent(event='tick', data='1')]
+
+    ``feed()`` returns the events completed by the bytes given, as soon as their blank
+    line arrives; ``close()`` ends the stream (an unterminated event is discarded, as the
+    spec says) and readies the decoder for the next connection of the same source:
+    ``last_event_id`` and ``retry`` carry over, as they do in a browser's EventSource.
+
+    ``max_event_size`` bounds the bytes of one block as received: all the lines since
+    the last blank line (data, id, event, retry, comments; the line being received
+    included), in UTF-8 bytes, each line end counted as one byte. ``data: abc`` is 10
+    bytes with its line end. When a block passes it, ``feed()`` raises `SSEError`
+    once every event completed before that block has been returned; the outcome is
+    the same however the bytes are chunked. ``None`` means no bound.
+
+    ``feed_with_comments()`` is ``feed()`` that also hands out each comment line, as
+    an `SSEComment`, in order with the events.
+    """
+
+    # The methods of the core in use are bound on each instance (a subclass's own
+    # methods are left alone): a reader's decoder.feed(chunk) then goes straight to the
+    # core, compiled or not, with no call in between.
+    __slots__ = ("__dict__", "_core", "max_event_size")
+
+    def __init__(
+        self,
+        *,
+        max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
+        last_event_id: str = "",
+    ) -> None:
+        if max_event_size is not None and max_event_size < 1:
+            raise ValueError(f"max_event_size must be a positive integer or None, not {max_event_size!r}")
+        self.max_event_size = max_event_size
+        limit = sys.maxsize if max_event_size is None else max_event_size
+        core_class = _PythonCore if _compiled_core is None else _compiled_core
+        core: Any = core_class(limit, last_event_id, partial(_too_large, max_event_size))
+        self._core = core
+        if type(self) is SSEDecoder:
+            self.feed = core.feed  # type: ignore[method-assign]
+            self.feed_with_comments = core.feed_with_comments  # type: ignore[method-assign]
+            self.close = core.close  # type: ignore[method-assign]
+
+    def feed(self, data: bytes) -> List[ServerSentEvent]:
+        """Take the next bytes of the stream; return the events they complete."""
+        return self._core.feed(data)  # type: ignore[no-any-return]
+
+    def feed_with_comments(self, data: bytes) -> List[Union[ServerSentEvent, SSEComment]]:
+        """`feed`, and each comment line completed by ``data`` too, in stream order."""
+        return self._core.feed_with_comments(data)  # type: ignore[no-any-return]
+
+    def close(self) -> List[ServerSentEvent]:
+        """End the stream: discard an unterminated event, as the spec says.
+
+        The decoder is then ready for the next connection of the same event source,
+        keeping ``last_event_id`` and ``retry``. Returns the events completed at the
+        end of the stream, which by the spec's rules is always none.
+        """
+        return self._core.close()  # type: ignore[no-any-return]
+
+    @property
+    def last_event_id(self) -> str:
+        """The spec's "last event ID string": set by the blank line that ends a block."""
+        return self._core.last_event_id  # type: ignore[no-any-return]
+
+    @last_event_id.setter
+    def last_event_id(self, value: str) -> None:
+        self._core.last_event_id = value
+
+    @property
+    def retry(self) -> Optional[int]:
+        """The latest reconnection time (ms) the stream asked for, or ``None``."""
+        return self._core.retry  # type: ignore[no-any-return]
+
+    @retry.setter
+    def retry(self, value: Optional[int]) -> None:
+        self._core.retry = value

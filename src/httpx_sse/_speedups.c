@@ -1,50 +1,151 @@
-/* The decoder's hot loop in C: the lines of decoded text in, events out.
+/* The decoder in C: bytes in, events out.
  *
- * The pure-Python decoder (_decoder.py) stays the reference: it handles bytes, line
- * ends, the BOM, the size bound and lines that span chunks, then hands this function
- * the complete lines of one chunk as text. This function does exactly what its line
- * loop does, field by field, and the test suite runs against both to keep them equal.
+ * Decoder does what the pure-Python reference (_PythonCore in _decoder.py) does, step
+ * for step, and the decoder test suites run against both to keep them equal: line ends
+ * (CRLF, LF, CR, a CRLF split across chunks), the BOM at the start of a stream, lines
+ * that span chunks, the size bound and its held error, and the fields of the WHATWG
+ * "Interpreting an event stream" rules.
+ *
+ * It works on the bytes themselves: a line is found with memchr, its field name is
+ * compared as bytes, and only values are decoded to str (UTF-8, errors replaced; line
+ * ends, ':' and ' ' are ASCII, so decoding a value alone gives what decoding the whole
+ * text would). The data lines of the open block are kept as bytes joined by "\n" and
+ * decoded once, when the blank line dispatches the event.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "structmember.h"
 
 static PyObject *event_type_default; /* "message" */
 static PyObject *empty;              /* "" */
-static PyObject *newline;            /* "\n" */
 static PyTypeObject *event_class;    /* ServerSentEvent, a tuple subclass */
 static PyObject *comment_class;      /* SSEComment, a str subclass */
 
 /* Python refuses to parse more digits than this; such a retry is ignored, as in Python. */
 #define MAX_RETRY_DIGITS 4000
+/* A buffer that grew past this is freed once emptied, so a big event is not kept. */
+#define KEEP_CAPACITY (64 * 1024)
+
+/* -- growable byte buffers ------------------------------------------------------------ */
+
+typedef struct {
+    char *bytes;
+    Py_ssize_t length;
+    Py_ssize_t capacity;
+} Buffer;
 
 static int
-name_is(int kind, const void *data, Py_ssize_t start, Py_ssize_t length, const char *name)
+buffer_add(Buffer *buffer, const char *bytes, Py_ssize_t count)
 {
-    Py_ssize_t i;
-    if ((Py_ssize_t)strlen(name) != length)
-        return 0;
-    for (i = 0; i < length; i++) {
-        if (PyUnicode_READ(kind, data, start + i) != (Py_UCS4)(unsigned char)name[i])
-            return 0;
+    if (count > buffer->capacity - buffer->length) {
+        Py_ssize_t capacity = buffer->capacity ? buffer->capacity : 256;
+        char *grown;
+        if (count > PY_SSIZE_T_MAX / 2 - buffer->length) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        while (capacity < buffer->length + count)
+            capacity *= 2; /* amortised O(1) per byte, however the line is chunked */
+        grown = PyMem_Realloc(buffer->bytes, (size_t)capacity);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        buffer->bytes = grown;
+        buffer->capacity = capacity;
     }
-    return 1;
+    memcpy(buffer->bytes + buffer->length, bytes, (size_t)count);
+    buffer->length += count;
+    return 0;
 }
 
-/* Replace *slot by value, which is a new reference (stolen). */
 static void
-replace(PyObject **slot, PyObject *value)
+buffer_empty(Buffer *buffer)
 {
-    PyObject *old = *slot;
-    *slot = value;
-    Py_XDECREF(old);
+    buffer->length = 0;
+    if (buffer->capacity > KEEP_CAPACITY) {
+        PyMem_Free(buffer->bytes);
+        buffer->bytes = NULL;
+        buffer->capacity = 0;
+    }
 }
+
+/* -- finding line ends ---------------------------------------------------------------- */
+
+/* The next LF and the next CR at or after a position, each found once by memchr and
+ * kept until the position passes it: O(n) over a chunk, however the two are mixed. */
+typedef struct {
+    const char *bytes;
+    Py_ssize_t length;
+    Py_ssize_t lf; /* offset of the next LF, length if none, -1 if not yet looked for */
+    Py_ssize_t cr;
+} Scanner;
+
+static void
+scanner_start(Scanner *scanner, const char *bytes, Py_ssize_t length, Py_ssize_t from)
+{
+    const char *cr = memchr(bytes + from, '\r', (size_t)(length - from));
+    scanner->bytes = bytes;
+    scanner->length = length;
+    scanner->lf = -1;
+    scanner->cr = cr == NULL ? length : cr - bytes; /* no CR: the common case costs one memchr */
+}
+
+/* The offset of the line end (CR or LF) at or after from, or -1. */
+static Py_ssize_t
+scanner_next(Scanner *scanner, Py_ssize_t from)
+{
+    if (scanner->lf < from) {
+        const char *lf = memchr(scanner->bytes + from, '\n', (size_t)(scanner->length - from));
+        scanner->lf = lf == NULL ? scanner->length : lf - scanner->bytes;
+    }
+    if (scanner->cr < from) {
+        const char *cr = memchr(scanner->bytes + from, '\r', (size_t)(scanner->length - from));
+        scanner->cr = cr == NULL ? scanner->length : cr - scanner->bytes;
+    }
+    if (scanner->cr < scanner->lf)
+        return scanner->cr;
+    return scanner->lf < scanner->length ? scanner->lf : -1;
+}
+
+/* Where the line after the end at offset end starts: CRLF is one line end. */
+static Py_ssize_t
+after_line_end(const char *bytes, Py_ssize_t length, Py_ssize_t end)
+{
+    if (bytes[end] == '\r' && end + 1 < length && bytes[end + 1] == '\n')
+        return end + 2;
+    return end + 1;
+}
+
+/* -- the decoder ---------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t limit;       /* max_event_size, PY_SSIZE_T_MAX for none */
+    Py_ssize_t block_bytes; /* the open block's size so far, as the bound counts it */
+    Py_ssize_t data_lines;  /* how many data lines the open block has */
+    Buffer line;            /* the incomplete last line, as raw bytes */
+    Buffer data;            /* the open block's data lines, joined by "\n" */
+    PyObject *event_type;   /* str: the event type buffer */
+    PyObject *type_cache;   /* str: the last event type decoded, reused when it repeats */
+    PyObject *id_buffer;    /* str: the last event ID buffer */
+    PyObject *block_retry;  /* int or None: the open block's retry */
+    PyObject *last_event_id;
+    PyObject *retry;
+    PyObject *error;      /* the SSEError held after a block passed the bound, or NULL */
+    PyObject *make_error; /* called once to make that error */
+    char at_start;        /* a BOM is stripped from the first line of a stream only */
+    char skip_lf;         /* the last chunk ended with CR: an LF next completes CRLF */
+} Decoder;
 
 static PyObject *
 new_event(PyObject *type, PyObject *data, PyObject *id, PyObject *retry)
 {
     PyObject *event = event_class->tp_alloc(event_class, 4);
-    if (event == NULL)
+    if (event == NULL) {
+        Py_DECREF(data);
         return NULL;
+    }
     Py_INCREF(type);
     Py_INCREF(id);
     Py_INCREF(retry);
@@ -55,189 +156,469 @@ new_event(PyObject *type, PyObject *data, PyObject *id, PyObject *retry)
     return event;
 }
 
-/* parse(text, data_lines, event_type, id_buffer, block_retry, comments)
- *   -> (items, event_type, id_buffer, block_retry, retry, dispatched_id)
- *
- * text holds complete lines, each ended by "\n". data_lines (a list) collects the data
- * lines of the open block; it is emptied at each dispatch. retry is the last retry
- * field taken (or None); dispatched_id the id buffer at the last blank line (or None).
- */
-static PyObject *
-parse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Append a new reference to a list, releasing it. */
+static int
+append_new(PyObject *items, PyObject *item)
 {
-    PyObject *text, *data_lines, *event_type, *id_buffer, *block_retry;
-    PyObject *retry = Py_None, *dispatched_id = Py_None, *items = NULL, *result = NULL;
-    int comments, kind;
-    const void *data;
-    Py_ssize_t length, position = 0;
+    int failed;
+    if (item == NULL)
+        return -1;
+    failed = PyList_Append(items, item);
+    Py_DECREF(item);
+    return failed;
+}
 
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "parse() takes 6 arguments");
-        return NULL;
+/* A str holding these bytes: cached when it already holds them, as a repeated event type does. */
+static PyObject *
+decode_reusing(PyObject *cached, const char *bytes, Py_ssize_t count)
+{
+    if (cached != NULL && PyUnicode_IS_ASCII(cached) && PyUnicode_GET_LENGTH(cached) == count &&
+        memcmp(PyUnicode_DATA(cached), bytes, (size_t)count) == 0) {
+        Py_INCREF(cached);
+        return cached;
     }
-    text = args[0];
-    data_lines = args[1];
-    if (!PyUnicode_Check(text) || !PyList_Check(data_lines)) {
-        PyErr_SetString(PyExc_TypeError, "parse() takes a str and a list");
-        return NULL;
+    return PyUnicode_DecodeUTF8(bytes, count, "replace");
+}
+
+/* The spec's "dispatch the event", at a blank line. */
+static int
+dispatch(Decoder *self, PyObject *items)
+{
+    if (self->data_lines) {
+        PyObject *type = PyUnicode_GET_LENGTH(self->event_type) ? self->event_type : event_type_default;
+        PyObject *value = PyUnicode_DecodeUTF8(self->data.bytes, self->data.length, "replace");
+        if (value == NULL)
+            return -1;
+        if (append_new(items, new_event(type, value, self->id_buffer, self->block_retry)) < 0)
+            return -1;
+        self->data_lines = 0;
+        buffer_empty(&self->data);
     }
-    comments = PyObject_IsTrue(args[5]);
-    if (comments < 0)
-        return NULL;
-    /* Owned references from here on: each goes back in the result, or is released. */
-    event_type = args[2];
-    id_buffer = args[3];
-    block_retry = args[4];
-    Py_INCREF(event_type);
-    Py_INCREF(id_buffer);
-    Py_INCREF(block_retry);
-    Py_INCREF(retry);
-    Py_INCREF(dispatched_id);
+    Py_INCREF(self->id_buffer);
+    Py_SETREF(self->last_event_id, self->id_buffer);
+    Py_INCREF(empty);
+    Py_SETREF(self->event_type, empty);
+    Py_INCREF(Py_None);
+    Py_SETREF(self->block_retry, Py_None);
+    return 0;
+}
 
-    items = PyList_New(0);
-    if (items == NULL)
-        goto done;
-    kind = PyUnicode_KIND(text);
-    data = PyUnicode_DATA(text);
-    length = PyUnicode_GET_LENGTH(text);
+static int
+take_retry(Decoder *self, const char *digits, Py_ssize_t count)
+{
+    Py_ssize_t i, first = count;
+    PyObject *value;
+    for (i = 0; i < count; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return 0; /* not ASCII digits only: ignored */
+        if (first == count && digits[i] != '0')
+            first = i;
+    }
+    if (count - first > MAX_RETRY_DIGITS)
+        return 0;
+    if (count - first <= 18) {
+        long long number = 0;
+        for (i = first; i < count; i++)
+            number = number * 10 + (digits[i] - '0');
+        value = PyLong_FromLongLong(number);
+    }
+    else {
+        PyObject *text = PyUnicode_FromStringAndSize(digits + first, count - first);
+        if (text == NULL)
+            return -1;
+        value = PyLong_FromUnicodeObject(text, 10);
+        Py_DECREF(text);
+    }
+    if (value == NULL)
+        return -1;
+    Py_INCREF(value);
+    Py_SETREF(self->block_retry, value);
+    Py_SETREF(self->retry, value);
+    return 0;
+}
 
+/* One complete line, without its line end. from_buffer: the line is self->line's bytes. */
+static int
+take_line(Decoder *self, const char *line, Py_ssize_t length, int from_buffer, int comments, PyObject *items)
+{
+    const char *colon, *value;
+    Py_ssize_t name_length, value_length;
+
+    if (self->at_start) {
+        self->at_start = 0;
+        if (length >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3;
+            length -= 3;
+        }
+    }
+    if (length == 0)
+        return dispatch(self, items);
+
+    colon = memchr(line, ':', (size_t)length);
+    name_length = colon == NULL ? length : colon - line;
+    value = colon == NULL ? line + length : colon + 1;
+    value_length = line + length - value;
+    if (value_length && *value == ' ') { /* one space after the colon is not part of the value */
+        value++;
+        value_length--;
+    }
+
+    if (name_length == 0) { /* a comment */
+        if (comments) {
+            PyObject *text = PyUnicode_DecodeUTF8(value, value_length, "replace"), *comment;
+            if (text == NULL)
+                return -1;
+            comment = PyObject_CallOneArg(comment_class, text);
+            Py_DECREF(text);
+            return append_new(items, comment);
+        }
+    }
+    else if (name_length == 4 && memcmp(line, "data", 4) == 0) {
+        if (from_buffer && self->data_lines == 0 && self->data.length == 0) {
+            /* A long data line that spanned chunks becomes the data as it is: no copy. */
+            Buffer spare = self->data;
+            memmove(self->line.bytes, value, (size_t)value_length);
+            self->data = self->line;
+            self->data.length = value_length;
+            self->line = spare;
+        }
+        else {
+            if (self->data_lines && buffer_add(&self->data, "\n", 1) < 0)
+                return -1;
+            if (buffer_add(&self->data, value, value_length) < 0)
+                return -1;
+        }
+        self->data_lines++;
+    }
+    else if (name_length == 2 && memcmp(line, "id", 2) == 0) {
+        if (memchr(value, '\0', (size_t)value_length) == NULL) { /* an id with NUL is ignored */
+            PyObject *text = decode_reusing(self->id_buffer, value, value_length);
+            if (text == NULL)
+                return -1;
+            Py_SETREF(self->id_buffer, text);
+        }
+    }
+    else if (name_length == 5 && memcmp(line, "event", 5) == 0) {
+        PyObject *text = decode_reusing(self->type_cache, value, value_length);
+        if (text == NULL)
+            return -1;
+        Py_INCREF(text);
+        Py_XSETREF(self->type_cache, text);
+        Py_SETREF(self->event_type, text);
+    }
+    else if (name_length == 5 && memcmp(line, "retry", 5) == 0 && value_length) {
+        return take_retry(self, value, value_length);
+    }
+    return 0;
+}
+
+/* Where in bytes[from:] the first block begins that passes the bound (the open block
+ * counts what it already holds), or -1. Each line counts its bytes and one byte for its
+ * end; a blank line ends a block. */
+static Py_ssize_t
+too_large_from(Decoder *self, const char *bytes, Py_ssize_t length, Py_ssize_t from)
+{
+    Py_ssize_t size = self->block_bytes, block_start = from, position = from;
+    int line_started = self->line.length > 0;
+    Scanner scanner;
+    scanner_start(&scanner, bytes, length, from);
     while (position < length) {
-        Py_ssize_t end = PyUnicode_FindChar(text, '\n', position, length, 1);
-        Py_ssize_t colon, name_end, value_start;
-        if (end == -2)
-            goto done;
-        if (end == -1)
-            end = length; /* not expected: the caller passes complete lines */
+        Py_ssize_t end = scanner_next(&scanner, position);
+        if (end < 0) {
+            size += length - position;
+            return size > self->limit ? block_start : -1;
+        }
+        if (end == position && !line_started) {
+            size = 0;
+            block_start = after_line_end(bytes, length, end);
+        }
+        else {
+            size += end - position + 1;
+            if (size > self->limit)
+                return block_start;
+        }
+        line_started = 0;
+        position = after_line_end(bytes, length, end);
+    }
+    return -1;
+}
 
-        if (end == position) { /* a blank line: dispatch */
-            Py_ssize_t count = PyList_GET_SIZE(data_lines);
-            if (count) {
-                PyObject *value, *event;
-                if (count == 1) {
-                    value = PyList_GET_ITEM(data_lines, 0);
-                    Py_INCREF(value);
-                }
-                else {
-                    value = PyUnicode_Join(newline, data_lines);
-                    if (value == NULL)
-                        goto done;
-                }
-                if (PyList_SetSlice(data_lines, 0, count, NULL) < 0) {
-                    Py_DECREF(value);
-                    goto done;
-                }
-                event = new_event(
-                    PyUnicode_GET_LENGTH(event_type) ? event_type : event_type_default, value, id_buffer, block_retry);
-                if (event == NULL)
-                    goto done;
-                if (PyList_Append(items, event) < 0) {
-                    Py_DECREF(event);
-                    goto done;
-                }
-                Py_DECREF(event);
-            }
-            Py_INCREF(id_buffer);
-            replace(&dispatched_id, id_buffer);
-            Py_INCREF(empty);
-            replace(&event_type, empty);
-            Py_INCREF(Py_None);
-            replace(&block_retry, Py_None);
-            position = end + 1;
-            continue;
-        }
+static int
+fail_too_large(Decoder *self)
+{
+    PyObject *error = PyObject_CallNoArgs(self->make_error);
+    if (error == NULL)
+        return -1;
+    Py_XSETREF(self->error, error);
+    self->line.length = 0;
+    buffer_empty(&self->line);
+    self->data_lines = 0;
+    buffer_empty(&self->data);
+    return 0;
+}
 
-        colon = PyUnicode_FindChar(text, ':', position, end, 1);
-        if (colon == -2)
-            goto done;
-        name_end = colon < 0 ? end : colon;
-        value_start = colon < 0 ? end : colon + 1;
-        if (value_start < end && PyUnicode_READ(kind, data, value_start) == ' ')
-            value_start++; /* one space after the colon is not part of the value */
+static PyObject *
+raise_held(Decoder *self)
+{
+    PyErr_SetObject((PyObject *)Py_TYPE(self->error), self->error);
+    return NULL;
+}
 
-        if (name_end == position) { /* a comment */
-            if (comments) {
-                PyObject *value = PyUnicode_Substring(text, value_start, end), *comment;
-                if (value == NULL)
-                    goto done;
-                comment = PyObject_CallOneArg(comment_class, value);
-                Py_DECREF(value);
-                if (comment == NULL)
-                    goto done;
-                if (PyList_Append(items, comment) < 0) {
-                    Py_DECREF(comment);
-                    goto done;
-                }
-                Py_DECREF(comment);
-            }
+/* Take the bytes of one chunk; the events (and comments, when asked) they complete go in items. */
+static int
+take_chunk(Decoder *self, const char *bytes, Py_ssize_t length, int comments, PyObject *items)
+{
+    Py_ssize_t position = 0, stop = length;
+    int too_large = 0;
+    Scanner scanner;
+
+    if (self->skip_lf && length) {
+        self->skip_lf = 0;
+        if (bytes[0] == '\n')
+            position = 1;
+    }
+    if (length - position > self->limit - self->block_bytes) { /* a block in here may pass the bound */
+        Py_ssize_t start = too_large_from(self, bytes, length, position);
+        if (start >= 0) {
+            stop = start;
+            too_large = 1;
         }
-        else if (name_is(kind, data, position, name_end - position, "data")) {
-            PyObject *value = PyUnicode_Substring(text, value_start, end);
-            if (value == NULL)
-                goto done;
-            if (PyList_Append(data_lines, value) < 0) {
-                Py_DECREF(value);
-                goto done;
-            }
-            Py_DECREF(value);
+    }
+    scanner_start(&scanner, bytes, stop, position);
+    while (position < stop) {
+        Py_ssize_t end = scanner_next(&scanner, position);
+        if (end < 0) { /* the line goes on in the next chunk */
+            if (buffer_add(&self->line, bytes + position, stop - position) < 0)
+                return -1;
+            self->block_bytes += stop - position;
+            break;
         }
-        else if (name_is(kind, data, position, name_end - position, "id")) {
-            if (PyUnicode_FindChar(text, 0, value_start, end, 1) == -1) { /* an id with NUL is ignored */
-                PyObject *value = PyUnicode_Substring(text, value_start, end);
-                if (value == NULL)
-                    goto done;
-                replace(&id_buffer, value);
-            }
+        if (self->line.length) {
+            if (buffer_add(&self->line, bytes + position, end - position) < 0)
+                return -1;
+            self->block_bytes += end - position + 1;
+            if (take_line(self, self->line.bytes, self->line.length, 1, comments, items) < 0)
+                return -1;
+            self->line.length = 0;
+            buffer_empty(&self->line);
         }
-        else if (name_is(kind, data, position, name_end - position, "event")) {
-            PyObject *value = PyUnicode_Substring(text, value_start, end);
-            if (value == NULL)
-                goto done;
-            replace(&event_type, value);
-        }
-        else if (name_is(kind, data, position, name_end - position, "retry") && value_start < end) {
-            Py_ssize_t i, first = -1;
-            for (i = value_start; i < end; i++) {
-                Py_UCS4 c = PyUnicode_READ(kind, data, i);
-                if (c < '0' || c > '9')
-                    break;
-                if (first < 0 && c != '0')
-                    first = i;
-            }
-            if (i == end) { /* ASCII digits only */
-                PyObject *value;
-                if (first < 0)
-                    value = PyLong_FromLong(0);
-                else if (end - first > MAX_RETRY_DIGITS)
-                    value = NULL;
-                else {
-                    PyObject *digits = PyUnicode_Substring(text, first, end);
-                    if (digits == NULL)
-                        goto done;
-                    value = PyLong_FromUnicodeObject(digits, 10);
-                    Py_DECREF(digits);
-                    if (value == NULL)
-                        goto done;
-                }
-                if (value != NULL) {
-                    Py_INCREF(value);
-                    replace(&block_retry, value);
-                    replace(&retry, value);
-                }
-            }
+        else {
+            self->block_bytes = end == position ? 0 : self->block_bytes + end - position + 1;
+            if (take_line(self, bytes + position, end - position, 0, comments, items) < 0)
+                return -1;
         }
         position = end + 1;
+        if (bytes[end] == '\r') {
+            if (end + 1 == length)
+                self->skip_lf = 1;
+            else if (bytes[end + 1] == '\n')
+                position++;
+        }
     }
-    result = PyTuple_Pack(6, items, event_type, id_buffer, block_retry, retry, dispatched_id);
-
-done:
-    Py_XDECREF(items);
-    Py_DECREF(event_type);
-    Py_DECREF(id_buffer);
-    Py_DECREF(block_retry);
-    Py_DECREF(retry);
-    Py_DECREF(dispatched_id);
-    return result;
+    if (too_large) {
+        if (fail_too_large(self) < 0)
+            return -1;
+        if (PyList_GET_SIZE(items) == 0) {
+            raise_held(self);
+            return -1;
+        }
+        /* Otherwise the events come first; the next call raises. */
+    }
+    return 0;
 }
+
+static PyObject *
+feed(Decoder *self, PyObject *chunk, int comments)
+{
+    PyObject *items;
+    int failed;
+    if (self->error != NULL)
+        return raise_held(self);
+    items = PyList_New(0);
+    if (items == NULL)
+        return NULL;
+    if (PyBytes_Check(chunk)) {
+        failed = take_chunk(self, PyBytes_AS_STRING(chunk), PyBytes_GET_SIZE(chunk), comments, items);
+    }
+    else {
+        Py_buffer view;
+        if (PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(items);
+            return NULL;
+        }
+        failed = take_chunk(self, view.buf, view.len, comments, items);
+        PyBuffer_Release(&view);
+    }
+    if (failed) {
+        Py_DECREF(items);
+        return NULL;
+    }
+    return items;
+}
+
+static PyObject *
+decoder_feed(Decoder *self, PyObject *chunk)
+{
+    return feed(self, chunk, 0);
+}
+
+static PyObject *
+decoder_feed_with_comments(Decoder *self, PyObject *chunk)
+{
+    return feed(self, chunk, 1);
+}
+
+static void
+start_stream(Decoder *self)
+{
+    self->at_start = 1;
+    self->skip_lf = 0;
+    self->block_bytes = 0;
+    self->data_lines = 0;
+    self->line.length = 0;
+    buffer_empty(&self->line);
+    self->data.length = 0;
+    buffer_empty(&self->data);
+    Py_INCREF(empty);
+    Py_XSETREF(self->event_type, empty);
+    Py_INCREF(Py_None);
+    Py_XSETREF(self->block_retry, Py_None);
+    Py_INCREF(self->last_event_id);
+    Py_XSETREF(self->id_buffer, self->last_event_id);
+}
+
+static PyObject *
+decoder_close(Decoder *self, PyObject *unused)
+{
+    if (self->error != NULL)
+        return raise_held(self);
+    start_stream(self);
+    return PyList_New(0);
+}
+
+/* Decoder(limit, last_event_id, make_error) */
+static int
+decoder_init(Decoder *self, PyObject *args, PyObject *kwargs)
+{
+    Py_ssize_t limit;
+    PyObject *last_event_id, *make_error;
+    if (!PyArg_ParseTuple(args, "nUO:Decoder", &limit, &last_event_id, &make_error))
+        return -1;
+    self->limit = limit;
+    Py_INCREF(last_event_id);
+    Py_XSETREF(self->last_event_id, last_event_id);
+    Py_INCREF(make_error);
+    Py_XSETREF(self->make_error, make_error);
+    Py_INCREF(Py_None);
+    Py_XSETREF(self->retry, Py_None);
+    Py_CLEAR(self->error);
+    start_stream(self);
+    return 0;
+}
+
+static int
+decoder_traverse(Decoder *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->event_type);
+    Py_VISIT(self->type_cache);
+    Py_VISIT(self->id_buffer);
+    Py_VISIT(self->block_retry);
+    Py_VISIT(self->last_event_id);
+    Py_VISIT(self->retry);
+    Py_VISIT(self->error);
+    Py_VISIT(self->make_error);
+    return 0;
+}
+
+static int
+decoder_clear(Decoder *self)
+{
+    Py_CLEAR(self->event_type);
+    Py_CLEAR(self->type_cache);
+    Py_CLEAR(self->id_buffer);
+    Py_CLEAR(self->block_retry);
+    Py_CLEAR(self->last_event_id);
+    Py_CLEAR(self->retry);
+    Py_CLEAR(self->error);
+    Py_CLEAR(self->make_error);
+    return 0;
+}
+
+static void
+decoder_dealloc(Decoder *self)
+{
+    PyObject_GC_UnTrack(self);
+    decoder_clear(self);
+    PyMem_Free(self->line.bytes);
+    PyMem_Free(self->data.bytes);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+get_last_event_id(Decoder *self, void *closure)
+{
+    Py_INCREF(self->last_event_id);
+    return self->last_event_id;
+}
+
+static int
+set_last_event_id(Decoder *self, PyObject *value, void *closure)
+{
+    if (value == NULL || !PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "last_event_id must be a str");
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_SETREF(self->last_event_id, value);
+    return 0;
+}
+
+static PyObject *
+get_retry(Decoder *self, void *closure)
+{
+    Py_INCREF(self->retry);
+    return self->retry;
+}
+
+static int
+set_retry(Decoder *self, PyObject *value, void *closure)
+{
+    if (value == NULL || (value != Py_None && !PyLong_Check(value))) {
+        PyErr_SetString(PyExc_TypeError, "retry must be an int or None");
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_SETREF(self->retry, value);
+    return 0;
+}
+
+static PyMethodDef decoder_methods[] = {
+    {"feed", (PyCFunction)decoder_feed, METH_O, "Take the next bytes; return the events they complete."},
+    {"feed_with_comments", (PyCFunction)decoder_feed_with_comments, METH_O, "feed(), with comments too."},
+    {"close", (PyCFunction)decoder_close, METH_NOARGS, "End the stream; ready the next connection."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef decoder_getset[] = {
+    {"last_event_id", (getter)get_last_event_id, (setter)set_last_event_id, "The last event ID string.", NULL},
+    {"retry", (getter)get_retry, (setter)set_retry, "The latest reconnection time (ms), or None.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject DecoderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "httpx_sse._speedups.Decoder",
+    .tp_basicsize = sizeof(Decoder),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The event stream decoder's state and steps, compiled.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)decoder_init,
+    .tp_dealloc = (destructor)decoder_dealloc,
+    .tp_traverse = (traverseproc)decoder_traverse,
+    .tp_clear = (inquiry)decoder_clear,
+    .tp_methods = decoder_methods,
+    .tp_getset = decoder_getset,
+};
 
 /* setup(ServerSentEvent, SSEComment): the classes to build items of. */
 static PyObject *
@@ -258,22 +639,30 @@ setup(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"parse", (PyCFunction)(void (*)(void))parse, METH_FASTCALL, "Parse complete lines of text into events."},
     {"setup", setup, METH_VARARGS, "Set the event and comment classes."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module_definition = {
-    PyModuleDef_HEAD_INIT, "_speedups", "The decoder's hot loop, compiled.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_speedups", "The event stream decoder, compiled.", -1, methods,
 };
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
+    PyObject *module;
     event_type_default = PyUnicode_InternFromString("message");
     empty = PyUnicode_FromString("");
-    newline = PyUnicode_FromString("\n");
-    if (event_type_default == NULL || empty == NULL || newline == NULL)
+    if (event_type_default == NULL || empty == NULL || PyType_Ready(&DecoderType) < 0)
         return NULL;
-    return PyModule_Create(&module_definition);
+    module = PyModule_Create(&module_definition);
+    if (module == NULL)
+        return NULL;
+    Py_INCREF(&DecoderType);
+    if (PyModule_AddObject(module, "Decoder", (PyObject *)&DecoderType) < 0) {
+        Py_DECREF(&DecoderType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }
