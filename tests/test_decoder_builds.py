@@ -1,0 +1,121 @@
+"""The compiled decoder against the pure-Python reference, on hostile bytes.
+
+Both cores are fed the same bytes in the same chunks; after every call they must agree
+on what it returned or raised, and on ``last_event_id`` and ``retry``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List, Optional, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from httpx_sse import SSEError
+from httpx_sse._decoder import _compiled_core, _PythonCore, _too_large
+
+pytestmark = pytest.mark.skipif(
+    _compiled_core is None,
+    reason="the compiled decoder is not built here (no C compiler, or HTTPX_SSE_NO_EXTENSIONS=1)",
+)
+
+# Pieces that make lines, fields, line ends in every spelling, a BOM, UTF-8 both valid
+# and broken, NUL, and digits that make retry values (some huge).
+pieces = st.sampled_from(
+    [
+        b"data",
+        b"data: ",
+        b"data:",
+        b"id: ",
+        b"id:",
+        b"event: ",
+        b"retry: ",
+        b"retry:",
+        b":",
+        b" ",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\n\n",
+        b"\xef\xbb\xbf",
+        b"\xc3\xa9",
+        b"\xe6\x97",
+        b"\xff",
+        b"\x00",
+        b"7",
+        b"0",
+        b"1" * 30,
+        b"9" * 4001,
+        b"abc",
+        b"x" * 300,
+        b"retry: 1500\n",
+        b"retry: " + b"9" * 4000 + b"\n",
+        b"retry: " + b"9" * 4001 + b"\n",
+        b"retry: 00" + b"1" * 4000 + b"\r",
+        b"id: 7\r\n",
+        b"event: tick\n",
+        b"data: x\n\n",
+    ]
+)
+streams = st.tuples(
+    st.sampled_from([b"", b"\xef\xbb\xbf", b"\xef\xbb"]),  # a BOM, or part of one, at the start
+    st.lists(st.one_of(pieces, st.binary(max_size=8)), max_size=60),
+).map(lambda start_and_pieces: start_and_pieces[0] + b"".join(start_and_pieces[1]))
+
+Step = Tuple[str, Any, str, Optional[int]]
+
+
+def split(stream: bytes, chunking: str, cuts: List[int]) -> List[int]:
+    if chunking == "bytes" and len(stream) <= 2000:
+        return list(range(len(stream)))
+    if chunking == "after each CR":  # where a CRLF is cut in two
+        return [i + 1 for i, byte in enumerate(stream) if byte == 0x0D]
+    return sorted(c for c in cuts if c <= len(stream))
+
+
+def steps(core_class: Any, stream: bytes, cuts: List[int], limit: int, comments: bool, last_id: str) -> List[Step]:
+    core = core_class(limit, last_id, lambda: _too_large(limit))
+    feed = core.feed_with_comments if comments else core.feed
+    bounds = [0, *cuts, len(stream)]
+    chunks = [stream[a:b] for a, b in zip(bounds, bounds[1:])]
+    outcome: List[Step] = []
+    for call, argument in [*((feed, chunk) for chunk in chunks), (core.close, None)]:
+        try:
+            result: Any = call(argument) if argument is not None else call()
+            returned: Any = [(type(item).__name__, tuple(item) if isinstance(item, tuple) else item) for item in result]
+            kind = "returned"
+        except SSEError as error:
+            kind, returned = "raised", str(error)
+        outcome.append((kind, returned, core.last_event_id, core.retry))
+    return outcome
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    stream=streams,
+    chunking=st.sampled_from(["random", "bytes", "after each CR"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=5000), max_size=12),
+    limit=st.one_of(st.integers(min_value=1, max_value=400), st.just(sys.maxsize)),
+    comments=st.booleans(),
+    last_id=st.sampled_from(["", "5", "é"]),
+)
+def test_the_compiled_decoder_does_what_the_reference_does(
+    stream: bytes, chunking: str, cuts: List[int], limit: int, comments: bool, last_id: str
+) -> None:
+    cuts = split(stream, chunking, cuts)
+    expected = steps(_PythonCore, stream, cuts, limit, comments, last_id)
+    assert steps(_compiled_core, stream, cuts, limit, comments, last_id) == expected
+
+
+@pytest.mark.parametrize("chunk", [b"data: a\n\n", bytearray(b"data: a\n\n"), memoryview(b"data: a\n\n")])
+def test_the_compiled_decoder_takes_any_bytes_like_chunk(chunk: Any) -> None:
+    core = _compiled_core(100, "", lambda: _too_large(100))  # type: ignore[misc]
+    assert [tuple(event) for event in core.feed(chunk)] == [("message", "a", "", None)]
+
+
+def test_the_compiled_decoder_refuses_text() -> None:
+    core = _compiled_core(100, "", lambda: _too_large(100))  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        core.feed("data: a\n\n")
