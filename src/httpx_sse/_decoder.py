@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from functools import partial
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from ._exceptions import SSEError
 from ._models import ServerSentEvent, SSEComment
@@ -39,19 +39,10 @@ COMPILED = _compiled_core is not None
 
 _new_event = tuple.__new__
 
-# A block of comments, then id, event and retry fields, in this order and each at most
-# once, and one data line (then perhaps retry, as sse-starlette writes it): the shape
-# of most blocks that are not a lone data line. Values as the spec reads them: one
-# space after the colon removed, an id with NUL and a retry of non-digits left to
-# the general loop, which ignores them.
-_simple_block = re.compile(
-    r"(?::[^\n]*\n)*"
-    r"(?:id: ([^\n\x00]*)\n)?"
-    r"(?:event: ([^\n]*)\n)?"
-    r"(?:retry: ([0-9]+)\n)?"
-    r"data: ([^\n]*)"
-    r"(?:\nretry: ([0-9]+))?"
-).fullmatch
+# Each complete line as (name, colon, value): the field name up to the first colon,
+# the colon if there is one, and the value after it without one leading space. A blank
+# line is ("", "", ""), a comment ("", ":", text). One C call splits a chunk's lines.
+_fields: Callable[[str], List[Tuple[str, str, str]]] = re.compile(r"([^:\n]*)(:?) ?([^\n]*)\n").findall
 
 
 # Bigger chunks are decoded a slice at a time, so that the lists and strings made for
@@ -199,11 +190,9 @@ class _PythonCore:
                 pending = self._pending = bytearray(pending)
             pending += data
             return []
-        # Blocks end in a blank line: "\n\n" ends a block's last line and is the blank
-        # line after it. The last piece holds the lines of a block still open.
-        blocks: List[Optional[str]]
+        fields: List[Tuple[str, str, str]]
         if type(pending) is bytearray:
-            blocks = self._blocks_after_long_line(pending, data, end)
+            fields = self._fields_after_long_line(pending, data, end)
             del pending
         else:
             text = (pending + data[:end] if pending else data[:end] if end != len(data) else data).decode(
@@ -211,97 +200,46 @@ class _PythonCore:
             )
             if self._unusual and self._at_start:
                 text = self._stream_start(text)
-            blocks = text.split("\n\n")  # type: ignore[assignment]
+            fields = _fields(text)
             del text
         self._pending = data[end:]
-        last = blocks.pop()
-        if last:
-            open_lines = last.split("\n")
-            open_lines.pop()  # what follows the last line end: nothing, the text ends there
-            blocks.append(None)  # stands for open_lines
 
-        # The hot loop: block state lives in locals and goes back to self at the end.
+        # The spec's steps, line by line. Block state lives in locals and goes back
+        # to self at the end. Data lines come first: they are most lines.
         events: List[ServerSentEvent] = []
         emit = events.append
         data_lines = self._data
+        add_data = data_lines.append
         event_type = self._event_type
         id_buffer = self._id_buffer
         block_retry = self._block_retry
         dispatched_id: Optional[str] = None  # the id buffer at the last blank line
-        for block in blocks:
-            value: Optional[str] = None  # set when a whole block is read at once
-            if block is None:
-                lines = open_lines
-            elif not data_lines and block[:6] == "data: " and "\n" not in block:
-                value = block[6:]  # the common block: one data line
-            elif not data_lines and block[:1] == ":" and "\n" not in block and not self._comments:
-                # A block of one comment, a heartbeat: only its blank line does anything.
-                dispatched_id = id_buffer
-                event_type = ""
-                block_retry = None
-                continue
-            else:
-                match = _simple_block(block) if not data_lines and not self._comments else None
-                if match is None:
-                    lines = block.split("\n")
-                    lines.append("")
-                else:
-                    # Fields in the usual order, one data line: one regex match
-                    # stands for a loop over the lines.
-                    new_id, new_type, retry_before, value, retry_after = match.groups()
-                    if new_id is not None:
-                        id_buffer = new_id
-                    if new_type is not None:
-                        event_type = new_type
-                    if retry_before is not None or retry_after is not None:
-                        for digits in (retry_before, retry_after):
-                            retry = None if digits is None else _parse_retry(digits)
-                            if retry is not None:
-                                block_retry = self.retry = retry
-            if value is not None:
-                emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
-                dispatched_id = id_buffer
-                event_type = ""
-                block_retry = None
-                continue
-            for line in lines:
-                if line:
-                    # The usual "name: value" fields first; testing the first character
-                    # before slicing saves a slice on most lines.
-                    initial = line[0]
-                    if initial == "d" and line[:6] == "data: ":
-                        data_lines.append(line[6:])
-                    elif initial == "i" and line[:4] == "id: ":
-                        if "\x00" not in line:
-                            id_buffer = line[4:]
-                    elif initial == "e" and line[:7] == "event: ":
-                        event_type = line[7:]
-                    else:
-                        # A comment has an empty name and so matches no field below.
-                        name, _, value = line.partition(":")
-                        if value[:1] == " ":
-                            value = value[1:]
-                        if name == "data":
-                            data_lines.append(value)
-                        elif name == "id":
-                            if "\x00" not in value:
-                                id_buffer = value
-                        elif name == "event":
-                            event_type = value
-                        elif name == "retry" and value.isdigit() and value.isascii():
-                            retry = _parse_retry(value)
-                            if retry is not None:
-                                block_retry = self.retry = retry
-                        elif not name and self._comments:
-                            emit(SSEComment(value))  # type: ignore[arg-type]
+        for name, colon, value in fields:
+            if name == "data":
+                add_data(value)
+            elif not name:
+                if colon:  # a comment
+                    if self._comments:
+                        emit(SSEComment(value))  # type: ignore[arg-type]
                     continue
+                # A blank line: dispatch the event.
                 if data_lines:
                     value = data_lines[0] if len(data_lines) == 1 else "\n".join(data_lines)
                     data_lines = []
+                    add_data = data_lines.append
                     emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
                 dispatched_id = id_buffer
                 event_type = ""
                 block_retry = None
+            elif name == "id":
+                if "\x00" not in value:
+                    id_buffer = value
+            elif name == "event":
+                event_type = value
+            elif name == "retry" and value.isdigit() and value.isascii():
+                retry = _parse_retry(value)
+                if retry is not None:
+                    block_retry = self.retry = retry
         self._keep(data_lines, event_type, id_buffer, block_retry, dispatched_id)
         return events
 
@@ -396,25 +334,25 @@ class _PythonCore:
         self._unusual = self._skip_lf
         return text[1:] if text[:1] == "\ufeff" else text
 
-    def _blocks_after_long_line(self, pending: bytearray, data: bytes, end: int) -> List[Optional[str]]:
-        """Blocks when a line that spanned several chunks ends in ``data``.
+    def _fields_after_long_line(self, pending: bytearray, data: bytes, end: int) -> List[Tuple[str, str, str]]:
+        """The fields of ``data``'s lines when the first ends a line that spanned chunks.
 
-        The long line is decoded apart, so that splitting scans only this chunk's
-        bytes, never the long line again; and it is joined to its block once.
+        The long line is decoded and split apart, so that it is copied as few times as
+        possible and never scanned again with the rest of the chunk.
         """
         first = data.find(b"\n")
         pending += data[:first]
         head = pending.decode("utf-8", "replace")
-        text = data[first + 1 : end].decode("utf-8", "replace")
+        del pending[:]  # the caller's reference is the last: free the bytes now
         if self._unusual and self._at_start:
             head = self._stream_start(head)
-        blocks: List[Optional[str]]
-        if text[:1] == "\n":
-            blocks = [head, *text[1:].split("\n\n")]
-        else:
-            blocks = text.split("\n\n")  # type: ignore[assignment]
-            blocks[0] = f"{head}\n{blocks[0]}"
-        return blocks
+        name, colon, value = head.partition(":")
+        del head
+        if value[:1] == " ":
+            value = value[1:]
+        fields = _fields(data[first + 1 : end].decode("utf-8", "replace"))
+        fields.insert(0, (name, colon, value))
+        return fields
 
     def _fail_too_large(self) -> None:
         self._unusual = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generator, Optional, Union
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Optional, Union
 
 import anyio  # httpx's own dependency: one sleep for asyncio and trio alike
 import httpx
@@ -162,12 +162,32 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
 
 
 def _stream(source: EventSource, response: httpx.Response) -> Generator[ServerSentEvent, None, None]:
-    decoder = source._decoder
+    hooks = source._hooks
+    chunks = sync_chunks(response, source._lib)
+    if hooks.watching or hooks.until is not None:
+        yield from _stream_watched(source, response, chunks)
+        return
+    feed = source._decoder.feed
+    for chunk in chunks:
+        events = feed(chunk)
+        if events:
+            # A chunk's events go out in one delegation, not one loop turn each; the
+            # iterator tells how far the consumer got, should it stop part-way.
+            batch = iter(events)
+            source._handing = events, batch
+            yield from batch
+            source._last = events[-1]
+            source._handing = None
+
+
+def _stream_watched(
+    source: EventSource, response: httpx.Response, chunks: Iterator[bytes]
+) -> Generator[ServerSentEvent, None, None]:
+    """`_stream` with comments, the idle timer or a terminal event in play: item by item."""
     hooks = source._hooks
     until = hooks.until
-    decode = source._decode_watched if hooks.watching else None
-    for chunk in sync_chunks(response, source._lib):
-        items = decoder.feed(chunk) if decode is None else decode(chunk, response)
+    for chunk in chunks:
+        items = source._decode_watched(chunk, response)
         source._mid_chunk = True
         for item in items:
             if isinstance(item, SSEComment):
@@ -227,13 +247,31 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
 
 
 async def _astream(source: EventSource, response: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
-    decoder = source._decoder
+    hooks = source._hooks
+    source._chunks = chunks = async_chunks(response, source._lib)
+    if hooks.watching or hooks.until is not None:
+        async for event in _astream_watched(source, response, chunks):
+            yield event
+        return
+    feed = source._decoder.feed
+    async for chunk in chunks:
+        events = feed(chunk)
+        if events:
+            batch = iter(events)
+            source._handing = events, batch  # as in `_stream`
+            for event in batch:
+                yield event
+            source._last = events[-1]
+            source._handing = None
+
+
+async def _astream_watched(
+    source: EventSource, response: httpx.Response, chunks: AsyncIterator[bytes]
+) -> AsyncGenerator[ServerSentEvent, None]:
     hooks = source._hooks
     until = hooks.until
-    decode = source._decode_watched if hooks.watching else None
-    source._chunks = chunks = async_chunks(response, source._lib)
     async for chunk in chunks:
-        items = decoder.feed(chunk) if decode is None else decode(chunk, response)
+        items = source._decode_watched(chunk, response)
         source._mid_chunk = True
         for item in items:
             if isinstance(item, SSEComment):

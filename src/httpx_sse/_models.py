@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Optional
 
 _new_tuple = tuple.__new__
 
@@ -35,25 +36,30 @@ class ServerSentEvent(tuple):  # type: ignore[type-arg]
         # httpx-sse 0.4's defaults: None (or an empty type) stands for the spec's default.
         return _new_tuple(cls, (event or "message", data or "", id or "", retry))
 
-    @property
-    def event(self) -> str:
-        """The event type: the block's ``event`` field, or ``"message"``."""
-        return self[0]  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
 
-    @property
-    def data(self) -> str:
-        """The event's data: its ``data`` lines joined with ``"\\n"``."""
-        return self[1]  # type: ignore[no-any-return]
+        @property
+        def event(self) -> str:
+            """The event type: the block's ``event`` field, or ``"message"``."""
 
-    @property
-    def id(self) -> str:
-        """The last event ID in effect when this event was dispatched."""
-        return self[2]  # type: ignore[no-any-return]
+        @property
+        def data(self) -> str:
+            """The event's data: its ``data`` lines joined with ``"\\n"``."""
 
-    @property
-    def retry(self) -> Optional[int]:
-        """The reconnection time (ms) this event's block carried, else ``None``."""
-        return self[3]  # type: ignore[no-any-return]
+        @property
+        def id(self) -> str:
+            """The last event ID in effect when this event was dispatched."""
+
+        @property
+        def retry(self) -> Optional[int]:
+            """The reconnection time (ms) this event's block carried, else ``None``."""
+
+    else:
+        # Getters in C: reading sse.data costs what reading an attribute does.
+        event = property(itemgetter(0), doc='The event type: the block\'s ``event`` field, or ``"message"``.')
+        data = property(itemgetter(1), doc='The event\'s data: its ``data`` lines joined with ``"\\n"``.')
+        id = property(itemgetter(2), doc="The last event ID in effect when this event was dispatched.")
+        retry = property(itemgetter(3), doc="The reconnection time (ms) this event's block carried, else ``None``.")
 
     def json(self) -> Any:
         """Parse ``data`` as JSON."""

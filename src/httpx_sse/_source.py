@@ -7,7 +7,8 @@ loops themselves (``_loops.py``) only send, read, sleep and call hooks.
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncGenerator, AsyncIterator, Callable, Dict, Generator, List, Optional, Union
+from operator import length_hint
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Dict, Generator, Iterator, List, Optional, Tuple, Union
 
 import httpx
 
@@ -85,6 +86,8 @@ class EventSource:
         self._pending_failure: Optional[StreamFailure] = None
         self._last: Optional[ServerSentEvent] = None  # the last event handed out
         self._mid_chunk = False  # events of the current chunk are still being handed out
+        # Or, on the readers' fast path: the current chunk's events and their iterator.
+        self._handing: Optional[Tuple[List[ServerSentEvent], Iterator[ServerSentEvent]]] = None
         self._chunks: Optional[AsyncIterator[bytes]] = None  # the body the async loop reads
         self._iterator: Optional[Generator[ServerSentEvent, None, None]] = None
         self._async_iterator: Optional[AsyncGenerator[ServerSentEvent, None]] = None
@@ -130,9 +133,16 @@ class EventSource:
     @property
     def last_event_id(self) -> str:
         """The id of the last event handed out (or set since): sent as ``Last-Event-ID``."""
-        if self._mid_chunk and self._last is not None:
-            return self._last.id
-        return self._decoder.last_event_id
+        handed = self._handed_out()
+        return self._decoder.last_event_id if handed is None else handed.id
+
+    def _handed_out(self) -> Optional[ServerSentEvent]:
+        """The last event handed out, while the events of a chunk are being handed out."""
+        if self._handing is not None:
+            events, rest = self._handing
+            count = len(events) - length_hint(rest)
+            return events[count - 1] if count else self._last
+        return self._last if self._mid_chunk else None
 
     @property
     def retry_delay(self) -> Optional[float]:
@@ -227,6 +237,7 @@ class EventSource:
     def _release(self) -> bool:
         """After a connection: whether to close it (ours, or the stream is finished)."""
         self._mid_chunk = False
+        self._handing = None
         if self._life.policy is not None:
             self._response = None
         return self._owned or self._life.finished
