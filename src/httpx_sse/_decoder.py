@@ -42,7 +42,7 @@ _new_event = tuple.__new__
 # Each complete line as (name, colon, value): the field name up to the first colon,
 # the colon if there is one, and the value after it without one leading space. A blank
 # line is ("", "", ""), a comment ("", ":", text). One C call splits a chunk's lines.
-_fields: Callable[[str], List[Tuple[str, str, str]]] = re.compile(r"([^:\n]*)(:?) ?([^\n]*)\n").findall
+_fields: Callable[[str], List[Tuple[str, str, str, str]]] = re.compile(r"([^:\n]*)(:?) ?([^\n]*)\n(\n?)").findall
 
 
 # Bigger chunks are decoded a slice at a time, so that the lists and strings made for
@@ -137,33 +137,27 @@ class _PythonCore:
         """Take the next bytes of the stream; return the events they complete."""
         if len(data) > _SLICE:
             return self._feed_in_slices(data)
-        if (
-            not self._pending
-            and data[-2:] == b"\n\n"
-            and data.find(b"\n") == len(data) - 2
-            and not self._unusual
-            and not self._data
-            and 0x0D not in data
-            and self._block_bytes + len(data) <= self._limit
-        ):
-            # The chunk is one line and the blank line after it, as servers flush an
-            # LLM token or a heartbeat: the same steps as below, without the splitting.
-            if data[:6] == b"data: ":
-                text = data[6:-2].decode("utf-8", "replace")
-                self._block_bytes = 0
-                self._after_lf = True
-                self.last_event_id = id_buffer = self._id_buffer
-                event = _new_event(ServerSentEvent, (self._event_type or "message", text, id_buffer, self._block_retry))
-                self._event_type = ""
-                self._block_retry = None
-                return [event]
-            if data[0] == 0x3A and not self._comments:  # ":": a comment, then the blank line
-                self._block_bytes = 0
-                self._after_lf = True
-                self.last_event_id = self._id_buffer
-                self._event_type = ""
-                self._block_retry = None
-                return []
+        if not self._pending and not self._unusual and not self._data and self._block_bytes + len(data) <= self._limit:
+            # The chunk is one line and the blank line after it (LF or CRLF), as servers
+            # flush an LLM token or a heartbeat: the same steps as below, without the splitting.
+            line = data[:-2] if data[-2:] == b"\n\n" else data[:-4] if data[-4:] == b"\r\n\r\n" else None
+            if line is not None and 0x0A not in line and 0x0D not in line:
+                if line[:5] == b"data:":
+                    text = (line[6:] if line[5:6] == b" " else line[5:]).decode("utf-8", "replace")
+                    self._block_bytes = 0
+                    self._after_lf = True
+                    self.last_event_id = id_buffer = self._id_buffer
+                    values = (self._event_type or "message", text, id_buffer, self._block_retry)
+                    self._event_type = ""
+                    self._block_retry = None
+                    return [_new_event(ServerSentEvent, values)]
+                if line[:1] == b":" and not self._comments:  # a comment, then the blank line
+                    self._block_bytes = 0
+                    self._after_lf = True
+                    self.last_event_id = self._id_buffer
+                    self._event_type = ""
+                    self._block_retry = None
+                    return []
         if self._unusual:
             if self._error is not None:
                 raise self._error
@@ -190,7 +184,7 @@ class _PythonCore:
                 pending = self._pending = bytearray(pending)
             pending += data
             return []
-        fields: List[Tuple[str, str, str]]
+        fields: List[Tuple[str, str, str, str]]
         if type(pending) is bytearray:
             fields = self._fields_after_long_line(pending, data, end)
             del pending
@@ -214,15 +208,31 @@ class _PythonCore:
         id_buffer = self._id_buffer
         block_retry = self._block_retry
         dispatched_id: Optional[str] = None  # the id buffer at the last blank line
-        for name, colon, value in fields:
+        for name, colon, value, blank in fields:
             if name == "data":
-                add_data(value)
-            elif not name:
-                if colon:  # a comment
-                    if self._comments:
-                        emit(SSEComment(value))  # type: ignore[arg-type]
+                if blank and not data_lines:  # a whole block of one data line: the usual event
+                    emit(_new_event(ServerSentEvent, (event_type or "message", value, id_buffer, block_retry)))
+                    dispatched_id = id_buffer
+                    event_type = ""
+                    block_retry = None
                     continue
-                # A blank line: dispatch the event.
+                add_data(value)
+            elif name:
+                if name == "id":
+                    if "\x00" not in value:
+                        id_buffer = value
+                elif name == "event":
+                    event_type = value
+                elif name == "retry" and value.isdigit() and value.isascii():
+                    retry = _parse_retry(value)
+                    if retry is not None:
+                        block_retry = self.retry = retry
+            elif colon:  # a comment
+                if self._comments:
+                    emit(SSEComment(value))  # type: ignore[arg-type]
+            else:
+                blank = "\n"  # this line is blank
+            if blank:  # a blank line: dispatch the event
                 if data_lines:
                     value = data_lines[0] if len(data_lines) == 1 else "\n".join(data_lines)
                     data_lines = []
@@ -231,15 +241,6 @@ class _PythonCore:
                 dispatched_id = id_buffer
                 event_type = ""
                 block_retry = None
-            elif name == "id":
-                if "\x00" not in value:
-                    id_buffer = value
-            elif name == "event":
-                event_type = value
-            elif name == "retry" and value.isdigit() and value.isascii():
-                retry = _parse_retry(value)
-                if retry is not None:
-                    block_retry = self.retry = retry
         self._keep(data_lines, event_type, id_buffer, block_retry, dispatched_id)
         return events
 
@@ -334,7 +335,7 @@ class _PythonCore:
         self._unusual = self._skip_lf
         return text[1:] if text[:1] == "\ufeff" else text
 
-    def _fields_after_long_line(self, pending: bytearray, data: bytes, end: int) -> List[Tuple[str, str, str]]:
+    def _fields_after_long_line(self, pending: bytearray, data: bytes, end: int) -> List[Tuple[str, str, str, str]]:
         """The fields of ``data``'s lines when the first ends a line that spanned chunks.
 
         The long line is decoded and split apart, so that it is copied as few times as
@@ -350,8 +351,11 @@ class _PythonCore:
         del head
         if value[:1] == " ":
             value = value[1:]
-        fields = _fields(data[first + 1 : end].decode("utf-8", "replace"))
-        fields.insert(0, (name, colon, value))
+        rest = data[first + 1 : end].decode("utf-8", "replace")
+        # The long line's own blank-line mark: whether a blank line follows it.
+        blank = "\n" if rest[:1] == "\n" else ""
+        fields = _fields(rest[1:] if blank else rest)
+        fields.insert(0, (name, colon, value, blank))
         return fields
 
     def _fail_too_large(self) -> None:
