@@ -39,9 +39,11 @@ COMPILED = _compiled_core is not None
 
 _new_event = tuple.__new__
 
-# Each complete line as (name, colon, value): the field name up to the first colon,
-# the colon if there is one, and the value after it without one leading space. A blank
-# line is ("", "", ""), a comment ("", ":", text). One C call splits a chunk's lines.
+# Each complete line as (name, colon, value, blank): the field name up to the first
+# colon, the colon if there is one, the value after it without one leading space, and
+# "\n" when a blank line follows (it is taken with the line: most blocks end so). A
+# blank line on its own is ("", "", "", ...), a comment ("", ":", text, ...). One C
+# call splits all the complete lines of a chunk.
 _fields: Callable[[str], List[Tuple[str, str, str, str]]] = re.compile(r"([^:\n]*)(:?) ?([^\n]*)\n(\n?)").findall
 
 
