@@ -11,7 +11,7 @@ import gc
 import re
 import sys
 import tracemalloc
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import pytest
 from hypothesis import given, settings
@@ -221,3 +221,42 @@ def test_no_memory_is_kept_across_a_million_events() -> None:
     gc.collect()
     kept = sys.getallocatedblocks() - before
     assert kept < 200, f"{kept} memory blocks kept"
+
+
+def test_no_memory_is_kept_on_the_hostile_paths() -> None:
+    """Errors held and raised, huge retries, long lines across chunks, buffers other than bytes."""
+    long_line = b"data: " + b"x" * 100_000 + b"\n\n"
+
+    def one_round() -> None:
+        decoder = SSEDecoder(max_event_size=80)
+        assert decoder.feed(b"retry: " + b"9" * 40 + b"\n: c\n\ndata: a\n\n")
+        with pytest.raises(SSEError):
+            decoder.feed(b"data: " + b"y" * 90)
+        with pytest.raises(SSEError):
+            decoder.close()
+        decoder = SSEDecoder(max_event_size=None)
+        for start in range(0, len(long_line), 7000):
+            decoder.feed(bytearray(long_line[start : start + 7000]))  # type: ignore[arg-type]
+        assert decoder.feed_with_comments(memoryview(b"retry: " + b"1" * 5000 + b"\n:x\r\n\r\n"))  # type: ignore[arg-type]
+        decoder.close()
+
+    one_round()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(300):
+        one_round()
+    gc.collect()
+    kept = sys.getallocatedblocks() - before
+    assert kept < 200, f"{kept} memory blocks kept"
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_any_bytes_like_chunk_is_taken(kind: Any) -> None:
+    decoder = SSEDecoder()
+    stream = b"data: a\r\n\r\nid: 1\ndata: b\n\n"
+    assert [*decoder.feed(kind(stream[:9])), *decoder.feed(kind(stream[9:]))] == [E(data="a"), E(data="b", id="1")]
+
+
+def test_text_is_refused() -> None:
+    with pytest.raises(TypeError):
+        SSEDecoder().feed("data: a\n\n")  # type: ignore[arg-type]

@@ -109,12 +109,6 @@ def test_the_compiled_decoder_does_what_the_reference_does(
     assert steps(_compiled_core, stream, cuts, limit, comments, last_id) == expected
 
 
-@pytest.mark.parametrize("chunk", [b"data: a\n\n", bytearray(b"data: a\n\n"), memoryview(b"data: a\n\n")])
-def test_the_compiled_decoder_takes_any_bytes_like_chunk(chunk: Any) -> None:
-    core = _compiled_core(100, "", lambda: _too_large(100))  # type: ignore[misc]
-    assert [tuple(event) for event in core.feed(chunk)] == [("message", "a", "", None)]
-
-
 def test_the_compiled_decoder_refuses_text() -> None:
     core = _compiled_core(100, "", lambda: _too_large(100))  # type: ignore[misc]
     with pytest.raises(TypeError):

@@ -3,7 +3,9 @@ mock server drives our reconnecting client (sync, asyncio, trio) with no sockets
 
 from __future__ import annotations
 
+import gc
 import re
+import sys
 import time
 from typing import List, Union
 
@@ -122,3 +124,37 @@ def test_a_stream_cut_before_its_terminal_event(mode: str) -> None:
 def test_the_script_is_checked() -> None:
     with pytest.raises(ValueError, match="then must be"):
         Connection(then="explode")
+
+
+def test_reconnecting_keeps_no_memory() -> None:
+    """The reconnect suite's paths, again and again: drops, 503s, stalls, comments, a terminal event."""
+    server_script = [
+        Connection(events=[E(data="1", id="1"), SSEComment("hb"), E(data="2", id="2")], drop_after=3),
+        Connection(status=503, retry_after=1),
+        Connection(events=[E(data="3", id="3")], then="stall", chunk_size=3),
+        Connection(events=[E(data="4", id="4"), E(data="[DONE]")], chunk_size=5),
+    ]
+    comments: List[str] = []
+
+    def one_round() -> None:
+        server = MockSSEServer(*server_script)
+        with no_waiting():
+            received = read_all(
+                "sync",
+                server,
+                reconnect=Reconnect(jitter=0),
+                on_comment=comments.append,
+                until=lambda sse: sse.data == "[DONE]",
+            )
+        assert [sse.data for sse in received] == ["1", "2", "3", "4", "[DONE]"]
+        comments.clear()
+
+    for _ in range(100):  # warm the caches (httpx's, the re module's...), which fill once
+        one_round()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(300):
+        one_round()
+    gc.collect()
+    kept = sys.getallocatedblocks() - before
+    assert kept < 100, f"{kept} memory blocks kept"

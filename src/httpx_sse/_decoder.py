@@ -137,6 +137,8 @@ class _PythonCore:
 
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
+        if type(data) is not bytes:
+            data = bytes(data)  # a bytearray or memoryview: the same steps on a copy
         if len(data) > _SLICE:
             return self._feed_in_slices(data)
         if not self._pending and not self._unusual and not self._data and self._block_bytes + len(data) <= self._limit:
