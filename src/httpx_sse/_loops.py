@@ -141,7 +141,23 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
         result = error = None
         try:
             if isinstance(command, Stream):
-                yield from _stream(source, command.response)
+                chunks = sync_chunks(command.response, source._lib)
+                if source._hooks.watching or source._hooks.until is not None:
+                    yield from _stream_watched(source, command.response, chunks)
+                    continue
+                # The usual stream, read here rather than in a generator of its own:
+                # one frame fewer to resume for each event.
+                feed = source._decoder.feed
+                for chunk in chunks:
+                    events = feed(chunk)
+                    if events:
+                        # A chunk's events go out in one delegation, not one loop turn
+                        # each; the iterator tells how far the consumer got.
+                        batch = iter(events)
+                        source._handing = events, batch
+                        yield from batch
+                        source._last = events[-1]
+                        source._handing = None
             elif isinstance(command, Send):
                 client: Any = source._client()
                 result = client.send(command.request, stream=True, **source._send_options())
@@ -161,29 +177,10 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
             raise
 
 
-def _stream(source: EventSource, response: httpx.Response) -> Generator[ServerSentEvent, None, None]:
-    hooks = source._hooks
-    chunks = sync_chunks(response, source._lib)
-    if hooks.watching or hooks.until is not None:
-        yield from _stream_watched(source, response, chunks)
-        return
-    feed = source._decoder.feed
-    for chunk in chunks:
-        events = feed(chunk)
-        if events:
-            # A chunk's events go out in one delegation, not one loop turn each; the
-            # iterator tells how far the consumer got, should it stop part-way.
-            batch = iter(events)
-            source._handing = events, batch
-            yield from batch
-            source._last = events[-1]
-            source._handing = None
-
-
 def _stream_watched(
     source: EventSource, response: httpx.Response, chunks: Iterator[bytes]
 ) -> Generator[ServerSentEvent, None, None]:
-    """`_stream` with comments, the idle timer or a terminal event in play: item by item."""
+    """A stream read with comments, the idle timer or a terminal event in play: item by item."""
     hooks = source._hooks
     until = hooks.until
     for chunk in chunks:
@@ -219,11 +216,25 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
         except StopIteration:
             return
         result = error = None
+        watched: Optional[AsyncGenerator[ServerSentEvent, None]] = None
         try:
             if isinstance(command, Stream):
-                stream = _astream(source, command.response)
-                async for event in stream:
-                    yield event
+                source._chunks = chunks = async_chunks(command.response, source._lib)
+                if source._hooks.watching or source._hooks.until is not None:
+                    watched = _astream_watched(source, command.response, chunks)
+                    async for event in watched:
+                        yield event
+                    continue
+                feed = source._decoder.feed  # as in `perform`
+                async for chunk in chunks:
+                    events = feed(chunk)
+                    if events:
+                        batch = iter(events)
+                        source._handing = events, batch
+                        for event in batch:
+                            yield event
+                        source._last = events[-1]
+                        source._handing = None
             elif isinstance(command, Send):
                 client = source._client()
                 result = await client.send(command.request, stream=True, **source._send_options())
@@ -240,29 +251,11 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
         except BaseException:  # closed mid-stream (GeneratorExit), interrupted, cancelled
             if isinstance(command, Stream):
                 with anyio.CancelScope(shield=True):
-                    await stream.aclose()
+                    if watched is not None:
+                        await watched.aclose()
                     if source._release():
                         await aclose(command.response, source._chunks)
             raise
-
-
-async def _astream(source: EventSource, response: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
-    hooks = source._hooks
-    source._chunks = chunks = async_chunks(response, source._lib)
-    if hooks.watching or hooks.until is not None:
-        async for event in _astream_watched(source, response, chunks):
-            yield event
-        return
-    feed = source._decoder.feed
-    async for chunk in chunks:
-        events = feed(chunk)
-        if events:
-            batch = iter(events)
-            source._handing = events, batch  # as in `_stream`
-            for event in batch:
-                yield event
-            source._last = events[-1]
-            source._handing = None
 
 
 async def _astream_watched(
