@@ -30,6 +30,7 @@ def body_chunks(count: int, frame: int = 0) -> bytes:
 
 def serve(count: int, frame: int = 0) -> None:
     payload = body_chunks(count, frame)
+    warm_up = body_chunks(200, frame)  # GET /warm-up: a short stream, read before the clock starts
     head = (
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
@@ -48,8 +49,7 @@ def serve(count: int, frame: int = 0) -> None:
                     return
                 request += data
             conn.sendall(head)
-            # Written in pieces of about one event, so the client sees many small reads.
-            view = memoryview(payload)
+            view = memoryview(warm_up if request.startswith(b"GET /warm-up") else payload)
             step = 4096
             for i in range(0, len(view), step):
                 conn.sendall(view[i : i + step])
