@@ -245,30 +245,24 @@ class _PythonCore:
                 dispatched_id = id_buffer
                 event_type = ""
                 block_retry = None
-        self._keep(data_lines, event_type, id_buffer, block_retry, dispatched_id)
-        return events
-
-    def _keep(
-        self,
-        data_lines: List[str],
-        event_type: str,
-        id_buffer: str,
-        block_retry: Optional[int],
-        dispatched_id: Optional[str],
-    ) -> None:
-        """The open block's state, kept for the next chunk."""
+        # The open block's state, kept for the next chunk.
         if dispatched_id is not None:
             # The spec's "last event ID string" takes the id buffer at each blank line.
             self.last_event_id = dispatched_id
+            self._groups = 0
         self._id_buffer = id_buffer
         self._event_type = event_type
         self._block_retry = block_retry
         self._data = data_lines
-        groups = self._groups if dispatched_id is None else 0
-        if len(data_lines) > groups + _DATA_GROUP:
-            data_lines[groups:] = ["\n".join(data_lines[groups:])]
-            groups += 1
-        self._groups = groups
+        if len(data_lines) > self._groups + _DATA_GROUP:
+            self._group_data_lines()
+        return events
+
+    def _group_data_lines(self) -> None:
+        """Join the open block's newest data lines into one string (see _DATA_GROUP)."""
+        groups = self._groups
+        self._data[groups:] = ["\n".join(self._data[groups:])]
+        self._groups = groups + 1
 
     def _feed_in_slices(self, data: bytes) -> List[ServerSentEvent]:
         events: List[ServerSentEvent] = []
