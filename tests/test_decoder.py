@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Iterable, List, NamedTuple, Optional, Tuple
+from typing import Any, Iterable, List, NamedTuple, Optional, Tuple
 
 import pytest
 from hypothesis import given, settings
@@ -255,9 +255,16 @@ def test_limit_counts_the_block_bytes_with_line_ends(name: str, chunks: List[byt
     assert events == [E(data="x" * 10)]
 
 
-def test_invalid_limit_refused() -> None:
+@pytest.mark.parametrize("limit", [0, -1, 1.5, "10"])
+def test_invalid_limit_refused(limit: Any) -> None:
     with pytest.raises(ValueError, match="max_event_size"):
-        SSEDecoder(max_event_size=0)
+        SSEDecoder(max_event_size=limit)
+
+
+def test_a_limit_past_any_memory_is_no_limit() -> None:
+    decoder = SSEDecoder(max_event_size=2**70)
+    assert decoder.feed(b"data: a\n\n") == [E(data="a")]
+    assert decoder.max_event_size == 2**70
 
 
 # -- a reference parser, written as the spec reads, to compare against ---------------

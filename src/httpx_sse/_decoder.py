@@ -416,10 +416,11 @@ class SSEDecoder:
         max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
         last_event_id: str = "",
     ) -> None:
-        if max_event_size is not None and max_event_size < 1:
+        if max_event_size is not None and (not isinstance(max_event_size, int) or max_event_size < 1):
             raise ValueError(f"max_event_size must be a positive integer or None, not {max_event_size!r}")
         self.max_event_size = max_event_size
-        limit = sys.maxsize if max_event_size is None else max_event_size
+        # No block can hold sys.maxsize bytes: a bigger bound is no bound.
+        limit = sys.maxsize if max_event_size is None else min(max_event_size, sys.maxsize)
         core_class = _PythonCore if _compiled_core is None else _compiled_core
         core: Any = core_class(limit, last_event_id, partial(_too_large, max_event_size))
         self._core = core
