@@ -6,6 +6,8 @@ on what it returned or raised, and on ``last_event_id`` and ``retry``.
 
 from __future__ import annotations
 
+import gc
+import pickle
 import sys
 from typing import Any, List, Optional, Tuple
 
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from httpx_sse import SSEError
+from httpx_sse import ServerSentEvent, SSEError
 from httpx_sse._decoder import _compiled_core, _PythonCore, _too_large
 
 pytestmark = pytest.mark.skipif(
@@ -113,3 +115,13 @@ def test_the_compiled_decoder_refuses_text() -> None:
     core = _compiled_core(100, "", lambda: _too_large(100))  # type: ignore[misc]
     with pytest.raises(TypeError):
         core.feed("data: a\n\n")
+
+
+def test_compiled_events_are_left_out_of_the_cyclic_gc() -> None:
+    """They hold only str, int and None, so they can be in no cycle; tracked, they cost collections."""
+    core = _compiled_core(100, "", lambda: _too_large(100))  # type: ignore[misc]
+    event = core.feed(b"id: 1\nretry: 5\ndata: a\n\n")[0]
+    assert not gc.is_tracked(event)
+    assert event == ServerSentEvent(data="a", id="1", retry=5)
+    assert hash(event) == hash(ServerSentEvent("message", "a", "1", 5))
+    assert pickle.loads(pickle.dumps(event)) == event

@@ -45,7 +45,7 @@ buffer_add(Buffer *buffer, const char *bytes, Py_ssize_t count)
             return -1;
         }
         while (capacity < buffer->length + count)
-            capacity *= 2; /* amortised O(1) per byte, however the line is chunked */
+            capacity += capacity / 2; /* amortised O(1) per byte, however the line is chunked */
         grown = PyMem_Realloc(buffer->bytes, (size_t)capacity);
         if (grown == NULL) {
             PyErr_NoMemory();
@@ -153,6 +153,11 @@ new_event(PyObject *type, PyObject *data, PyObject *id, PyObject *retry)
     PyTuple_SET_ITEM(event, 1, data); /* stolen */
     PyTuple_SET_ITEM(event, 2, id);
     PyTuple_SET_ITEM(event, 3, retry);
+    /* Its items are str, int or None, so an event is never part of a reference cycle:
+     * the cyclic GC need not track it. Tracked, every event counts towards the next
+     * collection, and a big chunk's worth of events, alive together, costs collections
+     * that find nothing (a third of the time at 64 KiB chunks). */
+    PyObject_GC_UnTrack(event);
     return event;
 }
 
@@ -185,8 +190,16 @@ static int
 dispatch(Decoder *self, PyObject *items)
 {
     if (self->data_lines) {
-        PyObject *type = PyUnicode_GET_LENGTH(self->event_type) ? self->event_type : event_type_default;
-        PyObject *value = PyUnicode_DecodeUTF8(self->data.bytes, self->data.length, "replace");
+        PyObject *type = PyUnicode_GET_LENGTH(self->event_type) ? self->event_type : event_type_default, *value;
+        if (self->data.capacity - self->data.length > KEEP_CAPACITY) {
+            /* A big event: give back the room grown past it before its text is made. */
+            char *fitted = PyMem_Realloc(self->data.bytes, (size_t)self->data.length + 1);
+            if (fitted != NULL) {
+                self->data.bytes = fitted;
+                self->data.capacity = self->data.length + 1;
+            }
+        }
+        value = PyUnicode_DecodeUTF8(self->data.bytes, self->data.length, "replace");
         if (value == NULL)
             return -1;
         if (append_new(items, new_event(type, value, self->id_buffer, self->block_retry)) < 0)
