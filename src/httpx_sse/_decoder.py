@@ -212,6 +212,7 @@ class _PythonCore:
         id_buffer = self._id_buffer
         block_retry = self._block_retry
         dispatched_id: Optional[str] = None  # the id buffer at the last blank line
+        comments = self._comments
         for name, colon, value, blank in fields:
             if name == "data":
                 if blank and not data_lines:  # a whole block of one data line: the usual event
@@ -232,7 +233,7 @@ class _PythonCore:
                     if retry is not None:
                         block_retry = self.retry = retry
             elif colon:  # a comment
-                if self._comments:
+                if comments:
                     emit(SSEComment(value))  # type: ignore[arg-type]
             else:
                 blank = "\n"  # this line is blank
