@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator, List, Tuple
+from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -79,3 +80,18 @@ def decoder_build(request: pytest.FixtureRequest) -> Iterator[str]:
         yield str(request.param)
     finally:
         _decoder._compiled_core = compiled
+
+
+def memory_blocks_kept(one_round: Callable[[], None], *, rounds: int, warm_up: int = 1) -> int:
+    """How many more memory blocks are allocated after ``rounds`` more rounds than after the warm-up.
+
+    A reference never released (in Python or in the compiled decoder) grows with each round.
+    """
+    for _ in range(warm_up):
+        one_round()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(rounds):
+        one_round()
+    gc.collect()
+    return sys.getallocatedblocks() - before

@@ -304,33 +304,33 @@ def reference_parse(stream: bytes) -> Tuple[List[ServerSentEvent], str, Optional
     return events, last_id, retry
 
 
-sse_alphabet = st.sampled_from(
-    [
-        b"data",
-        b"data:",
-        b"data: ",
-        b"event: ",
-        b"id: ",
-        b"id:\x00",
-        b"retry: ",
-        b"retry:",
-        b":",
-        b"x",
-        b"12",
-        b" ",
-        b"\n",
-        b"\r",
-        b"\r\n",
-        b"\n\n",
-        b"\xef\xbb\xbf",
-        b"\xc3\xa9",
-        b"\xf0\x9f",
-        b"\x8e\x89",
-        b"\xff",
-        b"\x00",
-        b"foo:",
-    ]
-)
+# Pieces that make lines and fields, line ends in every spelling, a BOM, UTF-8 valid and broken, NUL.
+SSE_PIECES = [
+    b"data",
+    b"data:",
+    b"data: ",
+    b"event: ",
+    b"id: ",
+    b"id:\x00",
+    b"retry: ",
+    b"retry:",
+    b":",
+    b"x",
+    b"12",
+    b" ",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"\n\n",
+    b"\xef\xbb\xbf",
+    b"\xc3\xa9",
+    b"\xf0\x9f",
+    b"\x8e\x89",
+    b"\xff",
+    b"\x00",
+    b"foo:",
+]
+sse_alphabet = st.sampled_from(SSE_PIECES)
 sse_streams = st.lists(sse_alphabet, max_size=60).map(b"".join) | st.binary(max_size=200)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import re
-import sys
 import tracemalloc
 from typing import Any, List, Optional, Tuple
 
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 from httpx_sse import ServerSentEvent, SSEDecoder, SSEError
 from httpx_sse._models import SSEComment
 
+from .conftest import memory_blocks_kept
 from .test_decoder import chunkings, reference_parse
 
 E = ServerSentEvent
@@ -213,13 +213,7 @@ def test_no_memory_is_kept_across_a_million_events() -> None:
             count += len(decoder.feed_with_comments(chunk))
         assert count == 30_000
 
-    one_round()
-    gc.collect()
-    before = sys.getallocatedblocks()
-    for _ in range(33):  # a million events and comments in all
-        one_round()
-    gc.collect()
-    kept = sys.getallocatedblocks() - before
+    kept = memory_blocks_kept(one_round, rounds=33)  # a million events and comments in all
     assert kept < 200, f"{kept} memory blocks kept"
 
 
@@ -240,13 +234,7 @@ def test_no_memory_is_kept_on_the_hostile_paths() -> None:
         assert decoder.feed_with_comments(memoryview(b"retry: " + b"1" * 5000 + b"\n:x\r\n\r\n"))  # type: ignore[arg-type]
         decoder.close()
 
-    one_round()
-    gc.collect()
-    before = sys.getallocatedblocks()
-    for _ in range(300):
-        one_round()
-    gc.collect()
-    kept = sys.getallocatedblocks() - before
+    kept = memory_blocks_kept(one_round, rounds=300)
     assert kept < 200, f"{kept} memory blocks kept"
 
 

@@ -18,34 +18,21 @@ from hypothesis import strategies as st
 from httpx_sse import ServerSentEvent, SSEError
 from httpx_sse._decoder import _compiled_core, _PythonCore, _too_large
 
+from .test_decoder import SSE_PIECES
+
 pytestmark = pytest.mark.skipif(
     _compiled_core is None,
     reason="the compiled decoder is not built here (no C compiler, or HTTPX_SSE_NO_EXTENSIONS=1)",
 )
 
-# Pieces that make lines, fields, line ends in every spelling, a BOM, UTF-8 both valid
-# and broken, NUL, and digits that make retry values (some huge).
+# The conformance suite's pieces, and more: digits that make retry values (some huge),
+# long values, and whole lines.
 pieces = st.sampled_from(
     [
-        b"data",
-        b"data: ",
-        b"data:",
+        *SSE_PIECES,
         b"id: ",
-        b"id:",
         b"event: ",
-        b"retry: ",
-        b"retry:",
-        b":",
-        b" ",
-        b"\n",
-        b"\r",
-        b"\r\n",
-        b"\n\n",
-        b"\xef\xbb\xbf",
-        b"\xc3\xa9",
         b"\xe6\x97",
-        b"\xff",
-        b"\x00",
         b"7",
         b"0",
         b"1" * 30,

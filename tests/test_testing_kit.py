@@ -3,9 +3,7 @@ mock server drives our reconnecting client (sync, asyncio, trio) with no sockets
 
 from __future__ import annotations
 
-import gc
 import re
-import sys
 import time
 from typing import List, Union
 
@@ -18,7 +16,7 @@ from hypothesis import strategies as st
 from httpx_sse import Reconnect, ServerSentEvent, SSEComment, SSEDecoder, aconnect_sse, connect_sse
 from httpx_sse.testing import Connection, MockSSEServer, encode, no_waiting
 
-from .conftest import BASE_MODES
+from .conftest import BASE_MODES, memory_blocks_kept
 
 E = ServerSentEvent
 
@@ -149,12 +147,6 @@ def test_reconnecting_keeps_no_memory() -> None:
         assert [sse.data for sse in received] == ["1", "2", "3", "4", "[DONE]"]
         comments.clear()
 
-    for _ in range(100):  # warm the caches (httpx's, the re module's...), which fill once
-        one_round()
-    gc.collect()
-    before = sys.getallocatedblocks()
-    for _ in range(300):
-        one_round()
-    gc.collect()
-    kept = sys.getallocatedblocks() - before
+    # The warm-up fills the caches (httpx's, the re module's...) that fill once.
+    kept = memory_blocks_kept(one_round, rounds=300, warm_up=100)
     assert kept < 100, f"{kept} memory blocks kept"
