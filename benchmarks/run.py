@@ -210,7 +210,7 @@ def shapes_table(contenders: Dict[str, str], rounds: int) -> str:
     ratios: Dict[str, List[float]] = {name: [] for name in names}
     for shape, (source, _) in SHAPES.items():
         for chunk in (0, 4096):
-            best = best_of(contenders, rounds, "shape", shape, str(chunk), "--repeat", "3")
+            best = best_of(contenders, rounds, "shape", shape, str(chunk), "--repeat", "5")
             base = best["0.4.3"]["seconds"]
             cells = []
             for name in names:
