@@ -27,9 +27,9 @@ class Hooks:
             raise ValueError(f"idle_timeout must be a positive number of seconds, not {self.idle_timeout!r}")
 
     @property
-    def watching(self) -> bool:
-        """Whether each chunk needs more than decoding: comments, or the idle timer."""
-        return self.on_comment is not None or self.idle_timeout is not None
+    def item_by_item(self) -> bool:
+        """Whether a stream is read item by item: for comments, the idle timer, or a terminal event."""
+        return self.on_comment is not None or self.idle_timeout is not None or self.until is not None
 
 
 def call_sync(hook: Callable[[Any], Any], argument: object) -> Any:

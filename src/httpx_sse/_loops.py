@@ -142,7 +142,7 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
         try:
             if isinstance(command, Stream):
                 chunks = sync_chunks(command.response, source._lib)
-                if source._hooks.watching or source._hooks.until is not None:
+                if source._hooks.item_by_item:
                     yield from _stream_watched(source, command.response, chunks)
                     continue
                 # The usual stream, read here rather than in a generator of its own:
@@ -220,7 +220,7 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
         try:
             if isinstance(command, Stream):
                 source._chunks = chunks = async_chunks(command.response, source._lib)
-                if source._hooks.watching or source._hooks.until is not None:
+                if source._hooks.item_by_item:
                     watched = _astream_watched(source, command.response, chunks)
                     async for event in watched:
                         yield event

@@ -189,7 +189,7 @@ class EventSource:
             self._idle.start(response)
 
     def _decode_watched(self, chunk: bytes, response: httpx.Response) -> List[Union[ServerSentEvent, SSEComment]]:
-        """Decode a chunk with comments or the idle timer in play."""
+        """Decode a chunk for the item-by-item loops: with its comments if a hook wants them; tell the idle timer."""
         decoder = self._decoder
         items: List[Union[ServerSentEvent, SSEComment]] = []
         items += decoder.feed_with_comments(chunk) if self._hooks.on_comment is not None else decoder.feed(chunk)
