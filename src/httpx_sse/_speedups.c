@@ -363,7 +363,6 @@ fail_too_large(Decoder *self)
     if (error == NULL)
         return -1;
     Py_XSETREF(self->error, error);
-    self->line.length = 0;
     buffer_empty(&self->line);
     self->data_lines = 0;
     buffer_empty(&self->data);
@@ -412,7 +411,6 @@ take_chunk(Decoder *self, const char *bytes, Py_ssize_t length, int comments, Py
             self->block_bytes += end - position + 1;
             if (take_line(self, self->line.bytes, self->line.length, 1, comments, items) < 0)
                 return -1;
-            self->line.length = 0;
             buffer_empty(&self->line);
         }
         else {
@@ -488,9 +486,7 @@ start_stream(Decoder *self)
     self->skip_lf = 0;
     self->block_bytes = 0;
     self->data_lines = 0;
-    self->line.length = 0;
     buffer_empty(&self->line);
-    self->data.length = 0;
     buffer_empty(&self->data);
     Py_INCREF(empty);
     Py_XSETREF(self->event_type, empty);
