@@ -16,7 +16,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, Iterator, List
+from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -77,6 +77,20 @@ def read_httpx2(chunks: List[bytes], reader: str) -> int:
     return count
 
 
+def fastest(
+    read: Callable[[List[bytes]], int], chunks: List[bytes], repeat: int, clock: Callable[[], float]
+) -> Tuple[float, int]:
+    """The fastest of ``repeat`` reads of ``chunks`` by ``clock``, and the events read."""
+    best = float("inf")
+    events = 0
+    for _ in range(repeat):
+        gc.collect()
+        started = clock()
+        events = read(chunks)
+        best = min(best, clock() - started)
+    return best, events
+
+
 def throughput(
     workload: str, chunk_size: int, repeat: int, mode: str, events: int = 0, httpx2_reader: str = ""
 ) -> Dict[str, Any]:
@@ -85,13 +99,7 @@ def throughput(
     read = read_async if mode == "async" else read_sync
     if httpx2_reader:
         read = lambda chunks: read_httpx2(chunks, httpx2_reader)  # noqa: E731
-    best = float("inf")
-    events = 0
-    for _ in range(repeat):
-        gc.collect()
-        started = time.perf_counter()
-        events = read(chunks)
-        best = min(best, time.perf_counter() - started)
+    best, events = fastest(read, chunks, repeat, time.perf_counter)
     return {"seconds": best, "bytes": len(data), "events": events}
 
 
@@ -99,13 +107,7 @@ def shape(name: str, chunk: int, repeat: int, reader: str) -> Dict[str, Any]:
     """One real-world shape through EventSource(response).iter_sse(), or through httpx2's reader."""
     chunks = shape_chunks(name, chunk)
     read = read_sync if reader == "ours" else lambda chunks: read_httpx2(chunks, "native")
-    best = float("inf")
-    events = 0
-    for _ in range(repeat):
-        gc.collect()
-        started = time.process_time()
-        events = read(chunks)
-        best = min(best, time.process_time() - started)
+    best, events = fastest(read, chunks, repeat, time.process_time)
     return {"seconds": best, "bytes": sum(map(len, chunks)), "events": events}
 
 
