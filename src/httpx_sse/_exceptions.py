@@ -45,7 +45,7 @@ class SSEError(httpx.TransportError):
         response: Optional[httpx.Response] = None,
     ) -> None:
         if request is None and response is not None:
-            request = response.request
+            request = request_of(response)
         super().__init__(message, request=request)
         self.response = response
 
@@ -53,16 +53,32 @@ class SSEError(httpx.TransportError):
 BODY_PREVIEW_BYTES = 200
 
 
+def request_of(response: httpx.Response) -> Optional[httpx.Request]:
+    """The request a response answers, or ``None`` for one built by hand (as unit tests do)."""
+    try:
+        return response.request
+    except RuntimeError:  # httpx's way of saying no request was set
+        return None
+
+
 def describe_bad_response(response: httpx.Response, body_start: bytes) -> str:
     """Say why ``response`` is not an event stream, in terms a user can act on."""
     content_type = response.headers.get("content-type")
     received = repr(content_type) if content_type is not None else "no Content-Type"
     reason = f" {response.reason_phrase}" if response.reason_phrase else ""
-    if 200 <= response.status_code < 300:
+    status = response.status_code
+    if 200 <= status < 300:
         problem = f"expected Content-Type 'text/event-stream', got {received}"
+    elif content_type is None:
+        problem = "not an event stream (no Content-Type)"
     else:
         problem = f"not an event stream (Content-Type {received})"
-    message = f"HTTP {response.status_code}{reason} from {response.request.url}: {problem}"
+    location = response.headers.get("location")
+    if 300 <= status < 400 and location is not None:
+        problem += f"; it redirects to {location!r}, which follow_redirects=True follows"
+    request = request_of(response)
+    source = "" if request is None else f" from {request.url}"
+    message = f"HTTP {status}{reason}{source}: {problem}"
     if body_start:
         preview = body_start[:BODY_PREVIEW_BYTES].decode("utf-8", "replace")
         ellipsis = "..." if len(body_start) > BODY_PREVIEW_BYTES else ""

@@ -11,6 +11,7 @@ from typing import Callable, Optional, Sequence, Type
 
 import httpx
 
+from ._exceptions import request_of
 from ._lifecycle import IdleTimeout
 from ._models import ServerSentEvent
 
@@ -26,7 +27,8 @@ class IdleTimer:
 
     def start(self, response: httpx.Response) -> None:
         """A response passed the checks: the timer starts."""
-        timeouts = response.request.extensions.get("timeout")
+        request = request_of(response)
+        timeouts = None if request is None else request.extensions.get("timeout")
         self._read_timeout = timeouts.get("read") if isinstance(timeouts, dict) else None
         self._deadline = self._clock() + self.seconds
         self._limit_next_read(response, self.seconds)
@@ -48,12 +50,13 @@ class IdleTimer:
 
     def timeout(self, response: httpx.Response) -> IdleTimeout:
         message = f"no event for {self.seconds:g}s (idle_timeout); comments do not count"
-        return IdleTimeout(message, request=response.request)
+        return IdleTimeout(message, request=request_of(response))
 
     def _limit_next_read(self, response: httpx.Response, remaining: float) -> None:
         # httpcore looks up the request's read timeout before each read.
         read = self._read_timeout
         self._binds = read is None or remaining <= read
-        timeouts = response.request.extensions.get("timeout")
+        request = request_of(response)
+        timeouts = None if request is None else request.extensions.get("timeout")
         if isinstance(timeouts, dict):
             timeouts["read"] = remaining if self._binds else read

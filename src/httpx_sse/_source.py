@@ -14,7 +14,7 @@ import httpx
 
 from . import _loops
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
-from ._exceptions import SSEError, describe_bad_response
+from ._exceptions import SSEError, describe_bad_response, request_of
 from ._hooks import Hooks
 from ._idle import IdleTimer
 from ._libs import AnyAsyncClient, AnyClient, AnyResponse, Library, library_of
@@ -182,7 +182,7 @@ class EventSource:
 
     def _refused_error(self, error: SSEError) -> StreamFailure:
         self._life.refused(error)  # raises unless a reconnect may retry it
-        return self._failed(error, error.response.request if error.response is not None else None)
+        return self._failed(error, request_of(error.response) if error.response is not None else None)
 
     def _opened(self, response: httpx.Response) -> None:
         if self._idle is not None:
@@ -208,14 +208,16 @@ class EventSource:
             error = self._idle.explain(error, response)
         if isinstance(error, self._lib.request_error):
             self._with_request(error, response)
-        return self._failed(error, response.request)
+        return self._failed(error, request_of(response))
 
     def _with_request(self, error: BaseException, response: httpx.Response) -> None:
         """Give an error the request (and response) it concerns, as httpx does for its own."""
         try:
             error.request  # type: ignore[attr-defined]  # noqa: B018  (raises when httpx left it unset)
         except RuntimeError:
-            error.request = response.request  # type: ignore[attr-defined]
+            request = request_of(response)
+            if request is not None:
+                error.request = request  # type: ignore[attr-defined]
         if isinstance(error, SSEError):
             self._lib.adopt(error)
             if error.response is None:
@@ -225,7 +227,7 @@ class EventSource:
         self._decoder.close()  # the spec's end of stream; raises an error the decoder still holds
         if self._last is not last_before:
             self._life.delivered()
-        return self._life.ended(self._decoder.last_event_id, self._decoder.retry, response.request)
+        return self._life.ended(self._decoder.last_event_id, self._decoder.retry, request_of(response))
 
     def _is_terminal(self, event: ServerSentEvent) -> bool:
         until = self._hooks.until
