@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import json
+import zlib
 from typing import AsyncIterator, Dict
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -88,6 +90,41 @@ async def gzipped(request: Request) -> Response:
     return Response(body, media_type="text/event-stream", headers={"Content-Encoding": "gzip"})
 
 
+def compressed_flood(prefix: bytes, size: int, layers: int, *, wbits: int = 31) -> bytes:
+    """``prefix`` then ``size`` bytes of one long data line, compressed ``layers`` times over."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    parts = [squeeze.compress(prefix)]
+    block = b"a" * (1 << 20)
+    for _ in range(size // len(block)):
+        parts.append(squeeze.compress(block))
+    body = b"".join(parts) + squeeze.flush()
+    for _ in range(layers - 1):
+        body = gzip.compress(body, 9)
+    return body
+
+
+@functools.cache
+def bomb_body() -> bytes:
+    return compressed_flood(b"data: before\n\ndata: ", 256 << 20, 2)
+
+
+async def bomb(request: Request) -> Response:
+    # 256 MiB of one data line, sent as well under a KiB of gzip, gzip.
+    return Response(bomb_body(), media_type="text/event-stream", headers={"Content-Encoding": "gzip, gzip"})
+
+
+async def deflated(request: Request) -> Response:
+    raw = request.query_params.get("raw") == "1"
+    squeeze = zlib.compressobj(6, zlib.DEFLATED, -15 if raw else 15)
+    body = squeeze.compress(b"data: deflated 1\n\ndata: deflated 2\n\n") + squeeze.flush()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(len(body)):  # a byte at a time: the kind of deflate is known late
+            yield body[start : start + 1]
+
+    return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Content-Encoding": "deflate"})
+
+
 async def hostile(request: Request) -> Response:
     # Terminal escapes a server should never get to play: retitle, clear, bell, CSI, bidi.
     return raw_stream(
@@ -123,6 +160,8 @@ app = Starlette(
         Route("/drop", drop),
         Route("/hostile", hostile),
         Route("/gzip", gzipped),
+        Route("/bomb", bomb),
+        Route("/deflate", deflated),
         Route("/slow", slow),
         Route("/silent", silent),
         Route("/redirect", redirect),

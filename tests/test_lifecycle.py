@@ -216,3 +216,65 @@ def test_reaching_the_terminal_event_finishes() -> None:
 def test_an_end_before_the_terminal_event_reconnects_when_reconnecting() -> None:
     failure = opened(life(until=lambda sse: False)).ended("3", None, REQUEST)
     assert failure is not None and "before its terminal event" in failure.reason and failure.last_event_id == "3"
+
+
+# -- values the API accepts never crash the loop ---------------------------------------
+
+
+def test_max_elapsed_bounds_a_servers_retry_after() -> None:
+    clock = Clock()
+    machine = opened(life(Reconnect(max_elapsed=10), clock=clock))
+    response = httpx.Response(503, headers={"Retry-After": "3600"}, request=REQUEST)
+    first = machine.failed(SSEError("HTTP 503", response=response), last_event_id="")
+    assert first.delay == 10  # not an hour: what max_elapsed leaves
+    clock.now += 4
+    second = machine.failed(SSEError("HTTP 503", response=response), last_event_id="")
+    assert second.delay == 6
+    clock.now += 6.5
+    with pytest.raises(SSEError, match=r"gave up reconnecting after failing for 10\.5s"):
+        machine.failed(SSEError("HTTP 503", response=response), last_event_id="")
+
+
+def test_max_elapsed_bounds_what_on_error_chose() -> None:
+    clock = Clock()
+    machine = opened(life(Reconnect(max_elapsed=30), clock=clock))
+    assert machine.wait_for(machine.failed(DROP, last_event_id=""), 3600) == 30
+    clock.now += 5
+    assert machine.wait_for(machine.failed(DROP, last_event_id=""), 3600) == 25
+
+
+@pytest.mark.parametrize("chosen", [10**400, 2**1100, float("inf")])
+def test_on_error_returning_a_huge_number_waits_the_longest_wait(chosen: float) -> None:
+    machine = opened(life())
+    failure = machine.failed(DROP, last_event_id="")
+    assert machine.wait_for(failure, chosen) == MAX_WAIT
+
+
+@pytest.mark.parametrize("backoff", [65_000.0, 1e200, 10**300])
+def test_a_huge_backoff_reaches_the_ceiling_without_overflowing(backoff: float) -> None:
+    policy = Reconnect(backoff=backoff, jitter=0, max_delay=30)
+    assert [policy.delay(n, server_retry=None, random_fraction=0) for n in (1, 2, 3, 70, 10**6)] == [
+        1.0,
+        30.0,
+        30.0,
+        30.0,
+        30.0,
+    ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_attempts": float("nan")},
+        {"max_attempts": 2.5},
+        {"max_attempts": "3"},
+        {"max_attempts": True},
+        {"max_elapsed": float("nan")},
+        {"max_elapsed": "10"},
+        {"backoff": 10**400},
+        {"initial_delay": float("inf")},
+    ],
+)
+def test_reconnect_refuses_values_it_cannot_use(options: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValueError):
+        Reconnect(**options)

@@ -54,3 +54,17 @@ def test_copies_and_pickles_as_itself() -> None:
     sse = ServerSentEvent(event="e", data="d", id="i", retry=5)
     for clone in (copy.copy(sse), copy.deepcopy(sse), pickle.loads(pickle.dumps(sse))):
         assert clone == sse and type(clone) is ServerSentEvent
+
+
+def test_events_of_a_subclass_are_equal_by_value() -> None:
+    class Tagged(ServerSentEvent):
+        __slots__ = ()
+
+    a = Tagged(data="x", id="1")
+    assert a == a
+    assert a == Tagged(data="x", id="1")
+    assert a == ServerSentEvent(data="x", id="1")
+    assert (a != ServerSentEvent(data="x", id="1")) is False
+    assert a != Tagged(data="y")
+    assert a != ("message", "x", "1", None)
+    assert hash(a) == hash(ServerSentEvent(data="x", id="1"))

@@ -6,6 +6,7 @@ from typing import Any, AsyncIterator, Iterator, Optional
 
 import httpx
 
+from ._encoding import BoundedDecompression, bounded_decompression
 from ._libs import Library
 
 
@@ -27,10 +28,20 @@ def _reads_raw(response: httpx.Response) -> bool:
     return True
 
 
+def _decompression(response: httpx.Response, lib: Library) -> Optional[BoundedDecompression]:
+    """Ours, for a gzip or deflate body not yet read (httpx's would inflate each read whole)."""
+    if response.is_stream_consumed:
+        return None
+    return bounded_decompression(response.headers.get("content-encoding", ""), lib.decoding_error)
+
+
 def sync_chunks(response: httpx.Response, lib: Library) -> Iterator[bytes]:
     stream: Any = response.stream
     if isinstance(stream, lib.sync_stream) and _reads_raw(response):
         return iter(stream)
+    decompression = _decompression(response, lib)
+    if decompression is not None:
+        return decompression.sync(response.iter_raw())
     return response.iter_bytes()
 
 
@@ -39,6 +50,9 @@ def async_chunks(response: httpx.Response, lib: Library) -> AsyncIterator[bytes]
     stream: Any = response.stream
     if isinstance(stream, lib.async_stream) and _reads_raw(response):
         return stream.__aiter__()  # type: ignore[no-any-return]
+    decompression = _decompression(response, lib)
+    if decompression is not None:
+        return decompression.asynchronous(response.aiter_raw())
     return response.aiter_bytes()
 
 

@@ -56,13 +56,42 @@ _DATA_GROUP = 64
 _blank_lines = re.compile(b"\n*")
 
 
+# int() refuses a str of more digits than sys.get_int_max_str_digits(), which a
+# deployment may lower to 640: retry values are parsed in pieces shorter than that.
+_RETRY_PIECE = 600
+
+
 def _parse_retry(digits: str) -> Optional[int]:
     significant = digits.lstrip("0") or "0"
-    # Python refuses to parse over 4300 digits (a denial-of-service guard); a wait
-    # that long means nothing anyway, so such a field is ignored.
+    # Python's default guard refuses over 4300 digits; a wait that long means nothing
+    # anyway, so such a field is ignored (in both builds alike).
     if len(significant) > 4000:
         return None
-    return int(significant)
+    if len(significant) <= _RETRY_PIECE:
+        return int(significant)
+    value = 0
+    for start in range(0, len(significant), _RETRY_PIECE):
+        piece = significant[start : start + _RETRY_PIECE]
+        value = value * 10 ** len(piece) + int(piece)
+    return value
+
+
+def _busy(method: str) -> RuntimeError:
+    # A finalizer that runs mid-feed (the garbage collector may run at any allocation),
+    # or a second thread, would interleave its steps with the first call's.
+    return RuntimeError(
+        f"SSEDecoder.{method}() called while the decoder is already busy (from a finalizer "
+        "or another thread): a decoder takes one call at a time"
+    )
+
+
+def _bytes_of(data: object) -> bytes:
+    """The bytes of a chunk that is not exactly ``bytes``, refused as the compiled core refuses it."""
+    if isinstance(data, memoryview) and not data.c_contiguous:
+        raise TypeError("feed() takes a contiguous memoryview; copy it with bytes() first")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"feed() takes bytes, a bytearray or a memoryview, not {type(data).__name__}")
+    return bytes(data)
 
 
 class _PythonCore:
@@ -77,6 +106,7 @@ class _PythonCore:
         "_at_start",
         "_block_bytes",
         "_block_retry",
+        "_busy",
         "_comments",
         "_data",
         "_error",
@@ -103,6 +133,7 @@ class _PythonCore:
         # back until the next call, so that those events still reach the caller.
         self._error: Optional[SSEError] = None
         self._comments = False  # set while feed_with_comments() runs
+        self._busy = False  # set while feed() runs: see _busy()
         self._id_buffer = last_event_id
         self._start_stream()
 
@@ -129,16 +160,27 @@ class _PythonCore:
 
     def feed_with_comments(self, data: bytes) -> List[Union[ServerSentEvent, SSEComment]]:
         """`feed`, and each comment line completed by ``data`` too, in stream order."""
-        self._comments = True
+        if self._busy:
+            raise _busy("feed_with_comments")
+        self._busy = self._comments = True
         try:
-            return self.feed(data)  # type: ignore[return-value]
+            return self._decode(data)  # type: ignore[return-value]
         finally:
-            self._comments = False
+            self._busy = self._comments = False
 
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
+        if self._busy:
+            raise _busy("feed")
+        self._busy = True
+        try:
+            return self._decode(data)
+        finally:
+            self._busy = False
+
+    def _decode(self, data: bytes) -> List[ServerSentEvent]:
         if type(data) is not bytes:
-            data = bytes(data)  # a bytearray or memoryview: the same steps on a copy
+            data = _bytes_of(data)  # a bytearray or memoryview: the same steps on a copy
         if len(data) > _SLICE:
             return self._feed_in_slices(data)
         if not self._pending and not self._unusual and not self._data and self._block_bytes + len(data) <= self._limit:
@@ -269,7 +311,7 @@ class _PythonCore:
         events: List[ServerSentEvent] = []
         for start in range(0, len(data), _SLICE):
             try:
-                events += self.feed(data[start : start + _SLICE])
+                events += self._decode(data[start : start + _SLICE])
             except SSEError:
                 if events:
                     return events  # the error is raised by the next call
@@ -320,7 +362,7 @@ class _PythonCore:
     def _feed_until_too_large(self, data: bytes, block_start: int) -> List[ServerSentEvent]:
         """The events of the blocks before the one too large; then the error."""
         self._skip_lf = False  # ``data`` is already free of CRs
-        events = self.feed(data[:block_start]) if block_start else []
+        events = self._decode(data[:block_start]) if block_start else []
         self._pending = b""
         self._data = []
         self._fail_too_large()
@@ -368,10 +410,18 @@ class _PythonCore:
         keeping ``last_event_id`` and ``retry``. Returns the events completed at the
         end of the stream, which by the spec's rules is always none.
         """
+        if self._busy:
+            raise _busy("close")
         if self._error is not None:
             raise self._error
         self._start_stream()
         return []
+
+
+def _check_last_event_id(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"last_event_id must be a str, not {value!r}")
+    return value
 
 
 def _too_large(max_event_size: Optional[int]) -> SSEError:
@@ -419,6 +469,7 @@ class SSEDecoder:
     ) -> None:
         if max_event_size is not None and (not isinstance(max_event_size, int) or max_event_size < 1):
             raise ValueError(f"max_event_size must be a positive integer or None, not {max_event_size!r}")
+        _check_last_event_id(last_event_id)
         self.max_event_size = max_event_size
         # No block can hold sys.maxsize bytes: a bigger bound is no bound.
         limit = sys.maxsize if max_event_size is None else min(max_event_size, sys.maxsize)
@@ -454,7 +505,7 @@ class SSEDecoder:
 
     @last_event_id.setter
     def last_event_id(self, value: str) -> None:
-        self._core.last_event_id = value
+        self._core.last_event_id = _check_last_event_id(value)
 
     @property
     def retry(self) -> Optional[int]:
@@ -463,4 +514,6 @@ class SSEDecoder:
 
     @retry.setter
     def retry(self, value: Optional[int]) -> None:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise TypeError(f"retry must be None or a whole number of milliseconds, at least 0, not {value!r}")
         self._core.retry = value

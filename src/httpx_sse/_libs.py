@@ -36,6 +36,7 @@ class Library:
     #: What a dropped connection may raise; anything else is not the network's fault.
     retryable: Tuple[Type[BaseException], ...]
     request_error: Type[BaseException]
+    decoding_error: Type[BaseException]
     read_timeout: Type[BaseException]
     sync_stream: Type[Any]
     async_stream: Type[Any]
@@ -54,6 +55,7 @@ def _library(module: Any, sse_error: Type[SSEError]) -> Library:
         name=module.__name__,
         retryable=(IdleTimeout, module.NetworkError, module.TimeoutException, module.RemoteProtocolError),
         request_error=module.RequestError,
+        decoding_error=module.DecodingError,
         read_timeout=module.ReadTimeout,
         sync_stream=module.SyncByteStream,
         async_stream=module.AsyncByteStream,

@@ -18,7 +18,7 @@ from typing import Callable, Optional, Type
 import httpx
 
 from ._exceptions import SSEError
-from ._reconnect import MAX_WAIT, Reconnect, describe_error, retry_after_seconds, seconds
+from ._reconnect import Reconnect, clamp_wait, describe_error, retry_after_seconds, seconds
 from ._response import Verdict, classify
 
 logger = logging.getLogger("httpx_sse")
@@ -182,14 +182,25 @@ class Lifecycle:
             retry_after=retry_after,
             random_fraction=self._random_fraction(),
         )
-        return StreamFailure(error, self.attempt, delay, last_event_id, reason, elapsed)
+        return StreamFailure(
+            error, self.attempt, self._within_max_elapsed(delay, elapsed), last_event_id, reason, elapsed
+        )
+
+    def _within_max_elapsed(self, wait: float, elapsed: float) -> float:
+        """No wait runs past what ``max_elapsed`` leaves after ``elapsed`` seconds of failing,
+        whatever asked for it (a server's ``Retry-After`` of an hour, an ``on_error`` hook):
+        the next attempt then comes at the deadline, and gives up if it fails too."""
+        assert self.policy is not None
+        if self.policy.max_elapsed is None:
+            return wait
+        return max(0.0, min(wait, self.policy.max_elapsed - elapsed))
 
     def wait_for(self, failure: StreamFailure, chosen: object) -> float:
         """The wait before reconnecting: the policy's, or what ``on_error`` returned."""
         if chosen is None:
             wait = failure.delay
         elif isinstance(chosen, (int, float)) and not isinstance(chosen, bool) and chosen >= 0:
-            wait = min(float(chosen), MAX_WAIT)
+            wait = self._within_max_elapsed(clamp_wait(chosen), failure.elapsed)
         else:
             raise TypeError(f"on_error must return None or a number of seconds to wait, not {chosen!r}")
         self.reconnects += 1

@@ -68,12 +68,13 @@ class ServerSentEvent(tuple):  # type: ignore[type-arg]
     def __eq__(self, other: object) -> bool:
         # Unlike a plain tuple, an event is never equal to a tuple of the same values
         # (NotImplemented would let tuple's own comparison answer for the other side).
-        if type(other) is not ServerSentEvent:
+        # Events of subclasses compare by value too: a == a whatever the class.
+        if not isinstance(other, ServerSentEvent):
             return False if isinstance(other, tuple) else NotImplemented
         return tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
-        if type(other) is not ServerSentEvent:
+        if not isinstance(other, ServerSentEvent):
             return True if isinstance(other, tuple) else NotImplemented
         return tuple.__ne__(self, other)
 

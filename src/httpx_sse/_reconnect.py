@@ -57,7 +57,7 @@ fail_fast=False, allow_replay=False)
     def __post_init__(self) -> None:
         for name in ("initial_delay", "max_delay", "backoff", "jitter"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not _is_finite_number(value):
                 raise ValueError(f"{name} must be a finite number, not {value!r}")
         if self.initial_delay < 0 or self.max_delay < 0:
             raise ValueError("initial_delay and max_delay must not be negative")
@@ -65,10 +65,12 @@ fail_fast=False, allow_replay=False)
             raise ValueError(f"backoff must be at least 1, not {self.backoff!r}")
         if not 0 <= self.jitter <= 1:
             raise ValueError(f"jitter must be between 0 and 1, not {self.jitter!r}")
-        if self.max_attempts is not None and self.max_attempts < 0:
-            raise ValueError(f"max_attempts must be None or at least 0, not {self.max_attempts!r}")
-        if self.max_elapsed is not None and not self.max_elapsed >= 0:
-            raise ValueError(f"max_elapsed must be None or a number of seconds, not {self.max_elapsed!r}")
+        attempts = self.max_attempts
+        if attempts is not None and (not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0):
+            raise ValueError(f"max_attempts must be None or a whole number, at least 0, not {attempts!r}")
+        elapsed = self.max_elapsed
+        if elapsed is not None and (not _is_number(elapsed) or not elapsed >= 0):
+            raise ValueError(f"max_elapsed must be None or a number of seconds, not {elapsed!r}")
 
     def delay(
         self,
@@ -91,9 +93,33 @@ fail_fast=False, allow_replay=False)
             return min(asked, MAX_WAIT)
         start = max(base, min(BACKOFF_FLOOR, self.initial_delay))
         ceiling = max(self.max_delay, base)
-        wait = min(ceiling, start * self.backoff ** min(failures - 1, 64))
+        exponent = min(failures - 1, 64)
+        if start <= 0 or ceiling <= start:
+            wait = min(start, ceiling)
+        elif exponent * math.log(self.backoff) >= math.log(ceiling / start):
+            wait = ceiling  # past the ceiling: known without the power, which may overflow a float
+        else:
+            wait = start * self.backoff**exponent
         wait *= 1 - self.jitter * random_fraction
         return min(max(wait, asked), MAX_WAIT)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: object) -> bool:
+    if not _is_number(value):
+        return False
+    try:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def clamp_wait(seconds: object) -> float:
+    """A wait in seconds, at most `MAX_WAIT`, from any int or float (however large)."""
+    return float(min(seconds, MAX_WAIT))  # type: ignore[call-overload]
 
 
 def retry_after_seconds(response: httpx.Response, now: float) -> Optional[float]:

@@ -24,6 +24,23 @@ _UNSENDABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 Client = Any  # an httpx or httpx2 Client or AsyncClient
 
 
+def check_caller_last_event_id(last_event_id: object) -> str:
+    """A ``last_event_id`` the caller chose: a str HTTP can carry, or `ValueError` saying why not.
+
+    A server's id that HTTP cannot carry is left out (see `last_event_id_header`); the
+    caller's own is refused before anything is sent, since sending none would start the
+    stream afresh without a word.
+    """
+    if not isinstance(last_event_id, str):
+        raise TypeError(f"last_event_id must be a str, not {last_event_id!r}")
+    if _UNSENDABLE.search(last_event_id.strip(" \t")):
+        raise ValueError(
+            f"last_event_id {last_event_id!r} holds control characters (CR, LF, NUL, ...) "
+            "that an HTTP header cannot carry"
+        )
+    return last_event_id
+
+
 def last_event_id_header(last_event_id: str) -> Optional[bytes]:
     """The ``Last-Event-ID`` value for an id: its UTF-8 bytes, as browsers send it.
 

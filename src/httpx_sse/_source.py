@@ -21,7 +21,7 @@ from ._libs import AnyAsyncClient, AnyClient, AnyResponse, Library, library_of
 from ._lifecycle import Lifecycle, StreamFailure
 from ._models import ServerSentEvent, SSEComment
 from ._reconnect import Reconnect
-from ._request import RequestPlan
+from ._request import RequestPlan, check_caller_last_event_id
 
 __all__ = ["EventSource"]
 
@@ -109,7 +109,7 @@ class EventSource:
             raise TypeError(f"reconnect takes True, False or a Reconnect(...) policy, not {reconnect!r}")
         lib = library_of(client)
         plan = RequestPlan(client, method, url, options)
-        start_id = plan.initial_last_event_id if last_event_id is None else last_event_id
+        start_id = check_caller_last_event_id(plan.initial_last_event_id if last_event_id is None else last_event_id)
         if reconnect is not False and not isinstance(plan.build(start_id).stream, lib.byte_stream):
             raise ValueError(
                 "reconnect is on, but the request body is a stream that cannot be sent twice; "

@@ -37,6 +37,8 @@ typedef struct {
 static int
 buffer_add(Buffer *buffer, const char *bytes, Py_ssize_t count)
 {
+    if (count == 0)
+        return 0; /* memcpy from or to NULL is undefined, even for no bytes */
     if (count > buffer->capacity - buffer->length) {
         Py_ssize_t capacity = buffer->capacity ? buffer->capacity : 256;
         char *grown;
@@ -136,19 +138,26 @@ typedef struct {
     PyObject *make_error; /* called once to make that error */
     char at_start;        /* a BOM is stripped from the first line of a stream only */
     char skip_lf;         /* the last chunk ended with CR: an LF next completes CRLF */
+    char busy;            /* inside feed(), close() or __init__(): see enter() */
 } Decoder;
 
 static PyObject *
 new_event(PyObject *type, PyObject *data, PyObject *id, PyObject *retry)
 {
-    PyObject *event = event_class->tp_alloc(event_class, 4);
-    if (event == NULL) {
-        Py_DECREF(data);
-        return NULL;
-    }
+    PyObject *event;
+    /* References of the event's own first: allocating may run the garbage collector, and
+     * with it any finalizer, which must not be able to free what the event is made of. */
     Py_INCREF(type);
     Py_INCREF(id);
     Py_INCREF(retry);
+    event = event_class->tp_alloc(event_class, 4);
+    if (event == NULL) {
+        Py_DECREF(type);
+        Py_DECREF(data);
+        Py_DECREF(id);
+        Py_DECREF(retry);
+        return NULL;
+    }
     PyTuple_SET_ITEM(event, 0, type);
     PyTuple_SET_ITEM(event, 1, data); /* stolen */
     PyTuple_SET_ITEM(event, 2, id);
@@ -216,6 +225,53 @@ dispatch(Decoder *self, PyObject *items)
     return 0;
 }
 
+/* The int that ASCII digits spell, built 18 digits at a time: never through a str, which
+ * int() refuses past sys.get_int_max_str_digits() (a deployment may lower it to 640). */
+static PyObject *
+digits_value(const char *digits, Py_ssize_t count)
+{
+    Py_ssize_t piece = count % 18 ? count % 18 : 18, i;
+    PyObject *value = NULL, *scale = NULL;
+    if (count == 0)
+        return PyLong_FromLong(0);
+    while (count > 0) {
+        long long number = 0;
+        PyObject *part, *next;
+        for (i = 0; i < piece; i++)
+            number = number * 10 + (digits[i] - '0');
+        part = PyLong_FromLongLong(number);
+        if (part == NULL)
+            goto failed;
+        if (value == NULL) {
+            value = part;
+        }
+        else {
+            next = PyNumber_Multiply(value, scale);
+            Py_SETREF(value, next);
+            if (value == NULL) {
+                Py_DECREF(part);
+                goto failed;
+            }
+            next = PyNumber_Add(value, part);
+            Py_DECREF(part);
+            Py_SETREF(value, next);
+            if (value == NULL)
+                goto failed;
+        }
+        if (scale == NULL && (scale = PyLong_FromLongLong(1000000000000000000LL)) == NULL)
+            goto failed;
+        digits += piece;
+        count -= piece;
+        piece = 18;
+    }
+    Py_XDECREF(scale);
+    return value;
+failed:
+    Py_XDECREF(value);
+    Py_XDECREF(scale);
+    return NULL;
+}
+
 static int
 take_retry(Decoder *self, const char *digits, Py_ssize_t count)
 {
@@ -229,19 +285,7 @@ take_retry(Decoder *self, const char *digits, Py_ssize_t count)
     }
     if (count - first > MAX_RETRY_DIGITS)
         return 0;
-    if (count - first <= 18) {
-        long long number = 0;
-        for (i = first; i < count; i++)
-            number = number * 10 + (digits[i] - '0');
-        value = PyLong_FromLongLong(number);
-    }
-    else {
-        PyObject *text = PyUnicode_FromStringAndSize(digits + first, count - first);
-        if (text == NULL)
-            return -1;
-        value = PyLong_FromUnicodeObject(text, 10);
-        Py_DECREF(text);
-    }
+    value = digits_value(digits + first, count - first);
     if (value == NULL)
         return -1;
     Py_INCREF(value);
@@ -438,30 +482,64 @@ take_chunk(Decoder *self, const char *bytes, Py_ssize_t length, int comments, Py
     return 0;
 }
 
+/* Start a call that changes the decoder's state, or raise: one call at a time. A
+ * finalizer that runs during a feed (the garbage collector may run at any allocation),
+ * or a second thread, would otherwise change buffers the first call is reading. */
+static int
+enter(Decoder *self, const char *what)
+{
+    if (self->busy) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "SSEDecoder.%s() called while the decoder is already busy (from a finalizer "
+                     "or another thread): a decoder takes one call at a time",
+                     what);
+        return -1;
+    }
+    if (self->make_error == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the decoder core was made without __init__(); use SSEDecoder()");
+        return -1;
+    }
+    self->busy = 1;
+    return 0;
+}
+
 static PyObject *
 feed(Decoder *self, PyObject *chunk, int comments)
 {
     PyObject *items;
+    Py_buffer view;
     int failed;
-    if (self->error != NULL)
-        return raise_held(self);
-    items = PyList_New(0);
-    if (items == NULL)
+    if (PyBytes_Check(chunk)) { /* immutable: read in place, without a buffer view */
+        view.obj = NULL;
+        view.buf = PyBytes_AS_STRING(chunk);
+        view.len = PyBytes_GET_SIZE(chunk);
+    }
+    else if (!PyByteArray_Check(chunk) && !PyMemoryView_Check(chunk)) {
+        PyErr_Format(PyExc_TypeError, "feed() takes bytes, a bytearray or a memoryview, not %.100s",
+                     Py_TYPE(chunk)->tp_name);
         return NULL;
-    if (PyBytes_Check(chunk)) {
-        failed = take_chunk(self, PyBytes_AS_STRING(chunk), PyBytes_GET_SIZE(chunk), comments, items);
     }
-    else {
-        Py_buffer view;
-        if (PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE) < 0) {
-            Py_DECREF(items);
-            return NULL;
+    else if (PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_BufferError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "feed() takes a contiguous memoryview; copy it with bytes() first");
         }
-        failed = take_chunk(self, view.buf, view.len, comments, items);
-        PyBuffer_Release(&view);
+        return NULL;
     }
+    if (enter(self, comments ? "feed_with_comments" : "feed") < 0) {
+        if (view.obj != NULL)
+            PyBuffer_Release(&view);
+        return NULL;
+    }
+    items = self->error != NULL ? NULL : PyList_New(0);
+    failed = items == NULL || take_chunk(self, view.buf, view.len, comments, items);
+    self->busy = 0;
+    if (view.obj != NULL)
+        PyBuffer_Release(&view); /* a bytearray can be resized again */
+    if (self->error != NULL && items == NULL)
+        return raise_held(self);
     if (failed) {
-        Py_DECREF(items);
+        Py_XDECREF(items);
         return NULL;
     }
     return items;
@@ -499,6 +577,9 @@ start_stream(Decoder *self)
 static PyObject *
 decoder_close(Decoder *self, PyObject *unused)
 {
+    if (enter(self, "close") < 0)
+        return NULL;
+    self->busy = 0;
     if (self->error != NULL)
         return raise_held(self);
     start_stream(self);
@@ -513,6 +594,10 @@ decoder_init(Decoder *self, PyObject *args, PyObject *kwargs)
     PyObject *last_event_id, *make_error;
     if (!PyArg_ParseTuple(args, "nUO:Decoder", &limit, &last_event_id, &make_error))
         return -1;
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the decoder is busy: it cannot be initialised again now");
+        return -1;
+    }
     self->limit = limit;
     Py_INCREF(last_event_id);
     Py_XSETREF(self->last_event_id, last_event_id);
@@ -523,6 +608,22 @@ decoder_init(Decoder *self, PyObject *args, PyObject *kwargs)
     Py_CLEAR(self->error);
     start_stream(self);
     return 0;
+}
+
+/* A core that is usable (its getters, if not its feed) even when __init__ never runs. */
+static PyObject *
+decoder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    Decoder *self = (Decoder *)PyType_GenericNew(type, args, kwargs);
+    if (self == NULL)
+        return NULL;
+    self->limit = PY_SSIZE_T_MAX;
+    Py_INCREF(empty);
+    self->last_event_id = empty;
+    Py_INCREF(Py_None);
+    self->retry = Py_None;
+    start_stream(self);
+    return (PyObject *)self;
 }
 
 static int
@@ -620,7 +721,7 @@ static PyTypeObject DecoderType = {
     .tp_basicsize = sizeof(Decoder),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The event stream decoder's state and steps, compiled.",
-    .tp_new = PyType_GenericNew,
+    .tp_new = decoder_new,
     .tp_init = (initproc)decoder_init,
     .tp_dealloc = (destructor)decoder_dealloc,
     .tp_traverse = (traverseproc)decoder_traverse,
