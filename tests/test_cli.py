@@ -150,6 +150,26 @@ def test_errors_are_one_clear_line(server: str, path: str, args: List[str], code
     assert re.search(expected, lines[0]), lines[0]
 
 
+def test_a_url_without_a_scheme_is_http_as_in_curl(server: str) -> None:
+    result = run(server.replace("http://", "") + "/numbers?count=2", "--data-only", "--no-reconnect")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "2"]
+
+
+def test_the_demo_says_why_it_ended() -> None:
+    result = run("--demo", "--data-only")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("the server answered 204 No Content: the stream is over")
+
+
+def test_a_decompression_bomb_is_one_clear_line(server: str) -> None:
+    result = run(f"{server}/bomb", "--max-event-size", "1000000", "--data-only")
+    assert result.returncode == 63, result.stderr
+    assert result.stdout.split() == ["before"]
+    assert "max_event_size=1000000" in result.stderr
+    assert_no_traceback(result)
+
+
 def test_connection_refused() -> None:
     from .servers import bound_socket
 
@@ -182,7 +202,11 @@ def test_connection_refused() -> None:
         (["--jsonl", "--data-only", "http://x/"], 2, "not allowed with argument"),
         (["--reconnect", "--no-reconnect", "http://x/"], 2, "not allowed with argument"),
         ([], 2, "give a URL to tail, or --demo"),
-        (["not a url at all"], 1, "unsupported protocol"),
+        (["not a url at all"], 3, "bad URL 'not a url at all': it holds a space"),
+        (["http://"], 3, "bad URL 'http://'"),
+        (["https://"], 3, "bad URL 'https://'"),
+        (["http://exa mple.com/"], 3, "it holds a space"),
+        (["http://x/\x01"], 3, "control character"),
         (["http://[::1"], 3, "bad URL 'http://[::1': Invalid port"),
         (["::::"], 3, "bad URL"),
         (["ftp://x/"], 1, "unsupported protocol"),

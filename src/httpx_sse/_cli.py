@@ -46,6 +46,7 @@ EXIT_CODES = """exit codes (curl's where curl has one):
   35  TLS handshake failed
   56  the connection failed while receiving
   60  the server's certificate could not be verified (-k skips the check)
+  61  the body could not be decompressed (a bad Content-Encoding)
   63  an event was larger than --max-event-size
   130 interrupted (Ctrl-C)"""
 
@@ -324,6 +325,9 @@ def tail(args: argparse.Namespace, url: str) -> int:
                         count += 1
                         if args.max_events is not None and count >= args.max_events:
                             break
+                    else:
+                        if source.response.status_code == 204 and not args.silent:
+                            notice("the server answered 204 No Content: the stream is over")
             except CleanEnd:
                 pass
     return 0
@@ -371,6 +375,8 @@ def classify(error: BaseException, url: str, proxy: Optional[str]) -> Failed:
         if error.response is not None:
             return Failed(22, text)
         return Failed(56, text)
+    if isinstance(error, httpx.DecodingError):
+        return Failed(61, f"the body from {url} could not be decompressed: {text}")
     if isinstance(error, httpx.ProxyError):
         return Failed(5 if any(hint in lowered for hint in _RESOLVE) else 7, f"proxy {proxy} failed: {text}")
     if isinstance(error, httpx.TimeoutException):
@@ -395,6 +401,22 @@ def classify(error: BaseException, url: str, proxy: Optional[str]) -> Failed:
     return Failed(56, f"{type(error).__name__}: {text}")
 
 
+def target_url(text: str) -> str:
+    """The URL to tail, read as curl reads it: ``host:port/path`` means http, and a URL
+    with a space or a control character in it, or with no host, is malformed (exit 3)."""
+    if any(character <= " " or character == "\x7f" for character in text):
+        raise Failed(3, f"bad URL {text!r}: it holds a space or a control character (write a space as %20)")
+    if "://" not in text:
+        text = f"http://{text}"  # curl's guess for a URL without a scheme
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL as error:
+        raise Failed(3, f"bad URL {text!r}: {error}") from error
+    if url.scheme in ("http", "https") and not url.host:
+        raise Failed(3, f"bad URL {text!r}: it names no host")
+    return text
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -410,9 +432,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     if not args.silent:
                         notice(f"demo stream on {demo.url}")
                     return tail(args, demo.url)
-            return tail(args, args.url)
+            url = target_url(args.url)
+            return tail(args, url)
         except (httpx.HTTPError, httpx.InvalidURL, MaxTime) as error:
             raise classify(error, url, args.proxy) from error
+        except MemoryError as error:
+            raise Failed(56, "out of memory while reading the stream; a lower --max-event-size bounds it") from error
         except BrokenPipeError:
             raise
         except OSError as error:
