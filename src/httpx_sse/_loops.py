@@ -9,7 +9,6 @@ read, sleep and call hooks.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Optional, Union
 
@@ -25,8 +24,9 @@ from ._response import Verdict, aread_body_start, read_body_start
 if TYPE_CHECKING:
     from ._source import EventSource
 
-# Looked up at call time, so tests can wait without waiting.
-_sleep = time.sleep
+# Looked up at call time, so tests can wait without waiting. None: the sync loop waits on
+# the source's stop event, which close() from another thread sets.
+_sleep: Optional[Callable[[float], None]] = None
 _async_sleep = anyio.sleep
 
 
@@ -134,6 +134,12 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
     result: Any = None
     error: Optional[BaseException] = None
     while True:
+        if source._stopping.is_set():  # closed from elsewhere: what it interrupted is no failure
+            plan.close()
+            response = source._response
+            if response is not None and source._release():
+                response.close()
+            return
         try:
             command = plan.send(result) if error is None else plan.throw(error)
         except StopIteration:
@@ -164,7 +170,10 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
             elif isinstance(command, Hook):
                 result = call_sync(command.hook, command.argument)
             elif isinstance(command, Sleep):
-                _sleep(command.seconds)
+                if _sleep is None:
+                    source._stopping.wait(command.seconds)
+                else:
+                    _sleep(command.seconds)
             elif isinstance(command, BodyStart):
                 result = read_body_start(command.response.iter_bytes())
             elif source._release():
@@ -211,6 +220,13 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
     result: Any = None
     error: Optional[BaseException] = None
     while True:
+        if source._stopping.is_set():  # as in `perform`
+            plan.close()
+            response = source._response
+            if response is not None and source._release():
+                with anyio.CancelScope(shield=True):
+                    await aclose(response, source._chunks)
+            return
         try:
             command = plan.send(result) if error is None else plan.throw(error)
         except StopIteration:
@@ -241,7 +257,9 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
             elif isinstance(command, Hook):
                 result = await call_async(command.hook, command.argument)
             elif isinstance(command, Sleep):
-                await _async_sleep(command.seconds)
+                with anyio.CancelScope() as source._sleeping:  # aclose() from another task cancels it
+                    await _async_sleep(command.seconds)
+                source._sleeping = None
             elif isinstance(command, BodyStart):
                 result = await aread_body_start(command.response.aiter_bytes())
             elif source._release():

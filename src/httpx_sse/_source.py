@@ -6,10 +6,14 @@ loops themselves (``_loops.py``) only send, read, sleep and call hooks.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 from operator import length_hint
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Dict, Generator, Iterator, List, Optional, Tuple, Union
 
+import anyio
 import httpx
 
 from . import _loops
@@ -91,6 +95,9 @@ class EventSource:
         self._chunks: Optional[AsyncIterator[bytes]] = None  # the body the async loop reads
         self._iterator: Optional[Generator[ServerSentEvent, None, None]] = None
         self._async_iterator: Optional[AsyncGenerator[ServerSentEvent, None]] = None
+        # Set by close() and aclose(), which may come from another thread or task.
+        self._stopping = threading.Event()
+        self._sleeping: Optional[anyio.CancelScope] = None  # the async loop's wait, to cancel
 
     @classmethod
     def _for_request(
@@ -260,11 +267,38 @@ class EventSource:
         return self.iter_sse()
 
     def close(self) -> None:
-        """Stop reading: end the iteration and close the connection."""
-        if self._iterator is not None:
-            self._iterator.close()
+        """Stop reading: end the iteration and close the connection.
+
+        Safe from another thread: a reader blocked on the network or waiting to reconnect
+        is woken, and its iteration ends without an error.
+        """
+        self._stopping.set()
+        iterator = self._iterator
+        if iterator is not None and getattr(iterator, "gi_running", False):
+            self._interrupt()  # another thread is inside the loop: it ends itself
+            return
+        if iterator is not None:
+            iterator.close()
         if self._response is not None:
             self._response.close()
+
+    def _interrupt(self) -> None:
+        """Wake a read blocked on the open connection, from outside the loop reading it."""
+        response = self._response
+        if response is None:
+            return
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        # A socket of any kind (the standard one, asyncio's or trio's wrapper of it).
+        shutdown = getattr(sock, "shutdown", None)
+        if shutdown is not None and response.http_version != "HTTP/2":
+            # The reader sees the end of the connection at once, sync or async. (An HTTP/2
+            # connection may carry other streams: those are left alone.)
+            with contextlib.suppress(OSError):
+                shutdown(socket.SHUT_RDWR)
+        else:
+            with contextlib.suppress(Exception):  # the reader's own close will follow
+                response.close()
 
     def aiter_sse(self) -> AsyncGenerator[ServerSentEvent, None]:
         """The async twin of `iter_sse`."""
@@ -277,8 +311,20 @@ class EventSource:
         return self.aiter_sse()
 
     async def aclose(self) -> None:
-        """The async twin of `close`."""
-        if self._async_iterator is not None:
-            await self._async_iterator.aclose()
+        """The async twin of `close`; safe from another task."""
+        self._stopping.set()
+        iterator = self._async_iterator
+        if iterator is not None:
+            try:
+                await iterator.aclose()
+            except RuntimeError as error:
+                # Another task is inside the loop (an async generator says so only by
+                # refusing): wake it, and it ends itself.
+                if "already running" not in str(error):
+                    raise
+                if self._sleeping is not None:
+                    self._sleeping.cancel()
+                self._interrupt()
+                return
         if self._response is not None:
             await self._response.aclose()
