@@ -10,39 +10,50 @@ import anyio
 import httpx
 import pytest
 
-from httpx_sse import Reconnect, aconnect_sse, connect_sse
+from httpx_sse import EventSource, Reconnect, aconnect_sse, connect_sse
 
 from .servers import bound_socket
 
 PROMPT = 5.0  # seconds: far under the server's 30 s of silence
 
 
+class Reader(threading.Thread):
+    """Iterates a source in a thread of its own, keeping what it received and what it raised."""
+
+    def __init__(self, source: EventSource) -> None:
+        super().__init__()
+        self.source = source
+        self.received: List[str] = []
+        self.failure: List[BaseException] = []
+        self.start()
+
+    def run(self) -> None:
+        try:
+            for sse in self.source:
+                self.received.append(sse.data)
+        except BaseException as error:  # pragma: no cover - a failure to report
+            self.failure.append(error)
+
+    def close_and_join(self) -> None:
+        """close() the source from this thread; the reader must be done promptly."""
+        started = time.monotonic()
+        self.source.close()
+        self.join(PROMPT)
+        assert not self.is_alive(), "the reader is still blocked after close()"
+        assert time.monotonic() - started < PROMPT
+
+
 @pytest.mark.parametrize("reconnect", [False, True])
 def test_close_from_another_thread_ends_a_blocked_read(server: str, reconnect: bool) -> None:
-    received: List[str] = []
-    failure: List[BaseException] = []
     with httpx.Client(timeout=60) as client:
         with connect_sse(client, "GET", f"{server}/silent", reconnect=reconnect) as source:
-
-            def read() -> None:
-                try:
-                    for sse in source:
-                        received.append(sse.data)
-                except BaseException as error:  # pragma: no cover - a failure to report
-                    failure.append(error)
-
-            reader = threading.Thread(target=read)
-            reader.start()
-            while not received:
+            reader = Reader(source)
+            while not reader.received:
                 time.sleep(0.01)
             time.sleep(0.2)  # the reader is now blocked on the silent connection
-            started = time.monotonic()
-            source.close()
-            reader.join(PROMPT)
-            assert not reader.is_alive(), "the reader is still blocked after close()"
-            assert time.monotonic() - started < PROMPT
-    assert received == ["hello"]
-    assert failure == []  # ended cleanly, not with the error the close caused
+            reader.close_and_join()
+    assert reader.received == ["hello"]
+    assert reader.failure == []  # ended cleanly, not with the error the close caused
     assert source.reconnects == 0
 
 
@@ -50,26 +61,12 @@ def test_close_from_another_thread_wakes_a_reconnect_wait() -> None:
     sock = bound_socket()  # nothing accepts: every connection fails, and the loop waits
     port = sock.getsockname()[1]
     sock.close()
-    failure: List[BaseException] = []
     with httpx.Client() as client:
         with connect_sse(client, "GET", f"http://127.0.0.1:{port}/", reconnect=Reconnect(initial_delay=30)) as source:
-
-            def read() -> None:
-                try:
-                    for _ in source:
-                        pass  # pragma: no cover - nothing comes
-                except BaseException as error:  # pragma: no cover - a failure to report
-                    failure.append(error)
-
-            reader = threading.Thread(target=read)
-            reader.start()
+            reader = Reader(source)
             time.sleep(0.3)  # the reader waits 30 s before reconnecting
-            started = time.monotonic()
-            source.close()
-            reader.join(PROMPT)
-            assert not reader.is_alive(), "the reconnect wait was not woken by close()"
-            assert time.monotonic() - started < PROMPT
-    assert failure == []
+            reader.close_and_join()
+    assert reader.received == [] and reader.failure == []
 
 
 def test_leaving_connect_sse_from_another_thread_is_clean(server: str) -> None:
