@@ -126,6 +126,14 @@ def steps(source: EventSource) -> Generator[Command, Any, None]:
         yield Sleep(source._wait(failure, chosen))
 
 
+def _stop(source: EventSource, plan: Generator[Command, Any, None]) -> Optional[httpx.Response]:
+    """The source was closed from elsewhere: end the plan (what the close interrupted is no
+    failure); the connection to close, if it is the source's to close."""
+    plan.close()
+    response = source._response
+    return response if response is not None and source._release() else None
+
+
 # -- sync ---------------------------------------------------------------------------
 
 
@@ -134,10 +142,9 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
     result: Any = None
     error: Optional[BaseException] = None
     while True:
-        if source._stopping.is_set():  # closed from elsewhere: what it interrupted is no failure
-            plan.close()
-            response = source._response
-            if response is not None and source._release():
+        if source._stopping.is_set():
+            response = _stop(source, plan)
+            if response is not None:
                 response.close()
             return
         try:
@@ -220,10 +227,9 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
     result: Any = None
     error: Optional[BaseException] = None
     while True:
-        if source._stopping.is_set():  # as in `perform`
-            plan.close()
-            response = source._response
-            if response is not None and source._release():
+        if source._stopping.is_set():
+            response = _stop(source, plan)
+            if response is not None:
                 with anyio.CancelScope(shield=True):
                     await aclose(response, source._chunks)
             return
