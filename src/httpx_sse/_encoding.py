@@ -79,20 +79,21 @@ class BoundedDecompression:
         self._layers = layers
         self._decoding_error = decoding_error
 
-    def sync(self, raw: Iterator[bytes]) -> Iterator[bytes]:
+    def pieces(self, chunk: bytes) -> Iterator[bytes]:
+        """What one chunk of the body decompresses to, at most `PIECE` bytes at a time."""
         try:
-            for chunk in raw:
-                yield from _through(self._layers, chunk)
+            yield from _through(self._layers, chunk)
         except zlib.error as error:
             raise self._decoding_error(f"the response body could not be decompressed: {error}") from error
 
+    def sync(self, raw: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in raw:
+            yield from self.pieces(chunk)
+
     async def asynchronous(self, raw: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in raw:
-                for piece in _through(self._layers, chunk):
-                    yield piece
-        except zlib.error as error:
-            raise self._decoding_error(f"the response body could not be decompressed: {error}") from error
+        async for chunk in raw:
+            for piece in self.pieces(chunk):
+                yield piece
 
 
 def bounded_decompression(content_encoding: str, decoding_error: type) -> Optional[BoundedDecompression]:
