@@ -76,7 +76,7 @@ def _parse_retry(digits: str) -> Optional[int]:
     return value
 
 
-def _busy(method: str) -> RuntimeError:
+def _busy_error(method: str) -> RuntimeError:
     # A finalizer that runs mid-feed (the garbage collector may run at any allocation),
     # or a second thread, would interleave its steps with the first call's.
     return RuntimeError(
@@ -133,7 +133,7 @@ class _PythonCore:
         # back until the next call, so that those events still reach the caller.
         self._error: Optional[SSEError] = None
         self._comments = False  # set while feed_with_comments() runs
-        self._busy = False  # set while feed() runs: see _busy()
+        self._busy = False  # set while feed() runs: see _busy_error()
         self._id_buffer = last_event_id
         self._start_stream()
 
@@ -161,7 +161,7 @@ class _PythonCore:
     def feed_with_comments(self, data: bytes) -> List[Union[ServerSentEvent, SSEComment]]:
         """`feed`, and each comment line completed by ``data`` too, in stream order."""
         if self._busy:
-            raise _busy("feed_with_comments")
+            raise _busy_error("feed_with_comments")
         self._busy = self._comments = True
         try:
             return self._decode(data)  # type: ignore[return-value]
@@ -171,7 +171,7 @@ class _PythonCore:
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
         if self._busy:
-            raise _busy("feed")
+            raise _busy_error("feed")
         self._busy = True
         try:
             return self._decode(data)
@@ -411,14 +411,15 @@ class _PythonCore:
         end of the stream, which by the spec's rules is always none.
         """
         if self._busy:
-            raise _busy("close")
+            raise _busy_error("close")
         if self._error is not None:
             raise self._error
         self._start_stream()
         return []
 
 
-def _check_last_event_id(value: object) -> str:
+def check_last_event_id(value: object) -> str:
+    """A last event ID given by the caller, which must be a str (`TypeError` otherwise)."""
     if not isinstance(value, str):
         raise TypeError(f"last_event_id must be a str, not {value!r}")
     return value
@@ -469,7 +470,7 @@ class SSEDecoder:
     ) -> None:
         if max_event_size is not None and (not isinstance(max_event_size, int) or max_event_size < 1):
             raise ValueError(f"max_event_size must be a positive integer or None, not {max_event_size!r}")
-        _check_last_event_id(last_event_id)
+        check_last_event_id(last_event_id)
         self.max_event_size = max_event_size
         # No block can hold sys.maxsize bytes: a bigger bound is no bound.
         limit = sys.maxsize if max_event_size is None else min(max_event_size, sys.maxsize)
@@ -505,7 +506,7 @@ class SSEDecoder:
 
     @last_event_id.setter
     def last_event_id(self, value: str) -> None:
-        self._core.last_event_id = _check_last_event_id(value)
+        self._core.last_event_id = check_last_event_id(value)
 
     @property
     def retry(self) -> Optional[int]:

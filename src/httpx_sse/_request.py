@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional, Union
 
 import httpx
 
+from ._decoder import check_last_event_id
 from ._response import add_request_headers
 
 logger = logging.getLogger("httpx_sse")
@@ -31,14 +32,12 @@ def check_caller_last_event_id(last_event_id: object) -> str:
     caller's own is refused before anything is sent, since sending none would start the
     stream afresh without a word.
     """
-    if not isinstance(last_event_id, str):
-        raise TypeError(f"last_event_id must be a str, not {last_event_id!r}")
-    if _UNSENDABLE.search(last_event_id.strip(" \t")):
+    text = check_last_event_id(last_event_id)
+    if _UNSENDABLE.search(text.strip(" \t")):
         raise ValueError(
-            f"last_event_id {last_event_id!r} holds control characters (CR, LF, NUL, ...) "
-            "that an HTTP header cannot carry"
+            f"last_event_id {text!r} holds control characters (CR, LF, NUL, ...) that an HTTP header cannot carry"
         )
-    return last_event_id
+    return text
 
 
 def last_event_id_header(last_event_id: str) -> Optional[bytes]:
