@@ -508,7 +508,6 @@ feed(Decoder *self, PyObject *chunk, int comments)
 {
     PyObject *items;
     Py_buffer view;
-    int failed;
     if (PyBytes_Check(chunk)) { /* immutable: read in place, without a buffer view */
         view.obj = NULL;
         view.buf = PyBytes_AS_STRING(chunk);
@@ -527,21 +526,17 @@ feed(Decoder *self, PyObject *chunk, int comments)
         return NULL;
     }
     if (enter(self, comments ? "feed_with_comments" : "feed") < 0) {
-        if (view.obj != NULL)
-            PyBuffer_Release(&view);
-        return NULL;
+        items = NULL;
     }
-    items = self->error != NULL ? NULL : PyList_New(0);
-    failed = items == NULL || take_chunk(self, view.buf, view.len, comments, items);
-    self->busy = 0;
+    else {
+        if (self->error != NULL) /* a block passed the bound in an earlier call */
+            items = raise_held(self);
+        else if ((items = PyList_New(0)) != NULL && take_chunk(self, view.buf, view.len, comments, items) < 0)
+            Py_CLEAR(items);
+        self->busy = 0;
+    }
     if (view.obj != NULL)
         PyBuffer_Release(&view); /* a bytearray can be resized again */
-    if (self->error != NULL && items == NULL)
-        return raise_held(self);
-    if (failed) {
-        Py_XDECREF(items);
-        return NULL;
-    }
     return items;
 }
 
