@@ -12,7 +12,7 @@ import sys
 from typing import Any, List, Optional, Tuple
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from httpx_sse import ServerSentEvent, SSEError
@@ -64,13 +64,29 @@ def split(stream: bytes, chunking: str, cuts: List[int]) -> List[int]:
     return sorted(c for c in cuts if c <= len(stream))
 
 
-def steps(core_class: Any, stream: bytes, cuts: List[int], limit: int, comments: bool, last_id: str) -> List[Step]:
+def steps(
+    core_class: Any,
+    stream: bytes,
+    cuts: List[int],
+    limit: int,
+    comments: bool,
+    last_id: str,
+    *,
+    handover: Optional[Tuple[int, Any]] = None,
+) -> List[Step]:
+    """What each call returns or raises. ``handover=(n, other_class)``: after n calls, the
+    state is exported and taken up by a core of ``other_class``, which makes the rest."""
     core = core_class(limit, last_id, lambda: _too_large(limit))
-    feed = core.feed_with_comments if comments else core.feed
     bounds = [0, *cuts, len(stream)]
-    chunks = [stream[a:b] for a, b in zip(bounds, bounds[1:])]
+    chunks: List[Optional[bytes]] = [stream[a:b] for a, b in zip(bounds, bounds[1:])]
     outcome: List[Step] = []
-    for call, argument in [*((feed, chunk) for chunk in chunks), (core.close, None)]:
+    for index, argument in enumerate([*chunks, None]):
+        if handover is not None and index == handover[0]:
+            taken_up = handover[1](limit, "", lambda: _too_large(limit))
+            taken_up.restore_state(core.export_state())
+            core = taken_up
+        feed = core.feed_with_comments if comments else core.feed
+        call: Any = core.close if argument is None else feed
         try:
             result: Any = call(argument) if argument is not None else call()
             returned: Any = [(type(item).__name__, tuple(item) if isinstance(item, tuple) else item) for item in result]
@@ -79,6 +95,40 @@ def steps(core_class: Any, stream: bytes, cuts: List[int], limit: int, comments:
             kind, returned = "raised", str(error)
         outcome.append((kind, returned, core.last_event_id, core.retry))
     return outcome
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    stream=streams,
+    chunking=st.sampled_from(["random", "bytes", "after each CR"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=5000), max_size=12),
+    limit=st.one_of(st.integers(min_value=1, max_value=400), st.just(sys.maxsize)),
+    comments=st.booleans(),
+    at=st.integers(min_value=0),
+    compiled_first=st.booleans(),
+)
+# Handovers where the state matters most: between a CR and its LF, inside a BOM, in an
+# open line, and with a too-large error held.
+@example(b"data: a\r\ndata: b\n\n", "after each CR", [], 400, False, 1, True)
+@example(b"data: a\r\ndata: b\n\n", "after each CR", [], 400, False, 1, False)
+@example(b"\xef\xbb\xbfdata: a\n\n", "bytes", [], 400, False, 1, True)
+@example(b"\xef\xbb\xbfdata: a\n\n", "bytes", [], 400, False, 2, False)
+@example(b"data: abc\ndata: de", "random", [13], 400, True, 1, True)
+@example(b"data: a\n\ndata: " + b"x" * 50 + b"\n\n", "random", [9, 20], 30, False, 2, False)
+@example(b"data: a\n\ndata: " + b"x" * 50 + b"\n\n", "random", [9, 20], 30, False, 2, True)
+@example(b"event: tick\nid: 4\nretry: 7\ndata: a\n\n", "random", [30], 400, False, 1, True)
+@example(b"data: abcdefg\ndata: x\n\n", "random", [13, 21], 14, False, 1, False)
+@example(b"data: abcdefg\ndata: x\n\n", "random", [13, 21], 14, False, 1, True)
+def test_a_state_exported_by_one_build_is_taken_up_by_the_other(
+    stream: bytes, chunking: str, cuts: List[int], limit: int, comments: bool, at: int, compiled_first: bool
+) -> None:
+    # What pickle and deepcopy carry: a decoder pickled on one build unpickles on the other.
+    cuts = split(stream, chunking, cuts)
+    at %= len(cuts) + 2  # before any call, between two, or before close()
+    expected = steps(_PythonCore, stream, cuts, limit, comments, "5")
+    first, second = (_compiled_core, _PythonCore) if compiled_first else (_PythonCore, _compiled_core)
+    assert steps(first, stream, cuts, limit, comments, "5", handover=(at, second)) == expected
+    assert steps(first, stream, cuts, limit, comments, "5", handover=(at, first)) == expected
 
 
 @settings(max_examples=1500, deadline=None)

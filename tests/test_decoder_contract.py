@@ -7,6 +7,8 @@ Every test runs on the pure-Python decoder, then on the compiled one (``decoder_
 from __future__ import annotations
 
 import array
+import copy
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -15,7 +17,7 @@ from typing import Any, List
 
 import pytest
 
-from httpx_sse import ServerSentEvent, SSEDecoder
+from httpx_sse import ServerSentEvent, SSEDecoder, SSEError
 
 pytestmark = pytest.mark.usefixtures("decoder_build")
 
@@ -208,3 +210,68 @@ def test_retry_values_of_any_length_keep_their_value(digits: str) -> None:
     decoder = SSEDecoder()
     decoder.feed(f"retry: {digits}\n\n".encode())
     assert decoder.retry == int(digits)
+
+
+def decode_whole(chunks: List[bytes], **options: Any) -> List[Any]:
+    decoder = SSEDecoder(**options)
+    out: List[Any] = []
+    for chunk in chunks:
+        try:
+            out.append(decoder.feed(chunk))
+        except SSEError as error:
+            out.append(str(error))
+    return [*out, decoder.last_event_id, decoder.retry]
+
+
+MID_STREAM = [
+    b"\xef\xbb\xbfretry: 2500\nid: 1\nevent: tick\r",
+    b"\ndata: first\ndata: sec",
+    b"ond\n\n: comment\ndata: \xe6\x97",
+    b"\xa5 after\n",
+    b"\n" + b"data: " + b"x" * 200 + b"\n\n",
+    b"data: after the error\n\n",
+]
+
+
+@pytest.mark.parametrize("cut", range(len(MID_STREAM) + 1))
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_decoder_copied_mid_stream_goes_on_as_the_original(cut: int, how: str) -> None:
+    expected = decode_whole(MID_STREAM, max_event_size=100)
+    original = SSEDecoder(max_event_size=100)
+    out: List[Any] = []
+    for chunk in MID_STREAM[:cut]:
+        try:
+            out.append(original.feed(chunk))
+        except SSEError as error:
+            out.append(str(error))
+    copied = pickle.loads(pickle.dumps(original)) if how == "pickle" else copy.deepcopy(original)
+    assert type(copied) is SSEDecoder and copied.max_event_size == 100
+    for chunk in MID_STREAM[cut:]:
+        try:
+            out.append(copied.feed(chunk))
+        except SSEError as error:
+            out.append(str(error))
+    assert [*out, copied.last_event_id, copied.retry] == expected
+    # The copy has its own core: feeding it leaves the original where it was.
+    assert copied._core is not original._core
+    if cut == 2:
+        assert original.feed(b"ond\n\n") == [ServerSentEvent(event="tick", data="first\nsecond", id="1", retry=2500)]
+
+
+class Tagged(SSEDecoder):
+    """A user's subclass (at module level, so that pickle finds it)."""
+
+
+def test_a_subclass_pickles_as_itself_with_its_own_attributes() -> None:
+    decoder = Tagged()
+    decoder.tag = "mine"  # type: ignore[attr-defined]
+    decoder.feed(b"id: 9\ndata: a")
+    copied = pickle.loads(pickle.dumps(decoder))
+    assert type(copied) is Tagged and copied.tag == "mine"  # type: ignore[attr-defined]
+    assert copied.feed(b"\n\n") == [ServerSentEvent(data="a", id="9")]
+
+
+@pytest.mark.parametrize("state", [None, (), ("", None), ("x",) * 11, 5])
+def test_restoring_what_is_not_a_state_is_a_value_error(state: Any) -> None:
+    with pytest.raises(ValueError, match="not a decoder state"):
+        SSEDecoder()._core.restore_state(state)

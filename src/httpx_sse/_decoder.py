@@ -76,6 +76,31 @@ def _parse_retry(digits: str) -> Optional[int]:
     return value
 
 
+#: A decoder's state mid-stream, as both cores export and restore it (so a decoder
+#: pickled on one build unpickles on the other): last_event_id, retry, the id buffer,
+#: the event type buffer, the open block's retry, its data lines joined by "\n" (None
+#: for none), the incomplete last line's raw bytes, the open block's size as the bound
+#: counts it, whether the stream is at its start (a BOM may come), whether an LF next
+#: completes a CRLF, and whether a too-large error is held.
+State = Tuple[str, Optional[int], str, str, Optional[int], Optional[str], bytes, int, bool, bool, bool]
+
+
+_STATE_KINDS: Tuple[Any, ...] = (
+    *(str, (int, type(None)), str, str, (int, type(None)), (str, type(None))),
+    *(bytes, int, bool, bool, bool),
+)
+
+
+def _checked_state(state: object) -> State:
+    if not (
+        isinstance(state, tuple)
+        and len(state) == len(_STATE_KINDS)
+        and all(isinstance(value, kind) for value, kind in zip(state, _STATE_KINDS))
+    ):
+        raise ValueError(f"not a decoder state: {state!r:.200}")
+    return state
+
+
 def _busy_error(method: str) -> RuntimeError:
     # A finalizer that runs mid-feed (the garbage collector may run at any allocation),
     # or a second thread, would interleave its steps with the first call's.
@@ -403,6 +428,50 @@ class _PythonCore:
         self._unusual = True
         self._error = self._make_error()
 
+    def export_state(self) -> State:
+        """The decoder's state mid-stream, in the form both cores share (see `State`)."""
+        if self._busy:
+            raise _busy_error("export_state")
+        data = "\n".join(self._data) if self._data else None
+        held = self._error is not None
+        return (
+            *(self.last_event_id, self.retry, self._id_buffer, self._event_type, self._block_retry, data),
+            *(bytes(self._pending), self._block_bytes, self._at_start, self._skip_lf, held),
+        )
+
+    def restore_state(self, state: State) -> None:
+        """Take up a stream where `export_state` left it, in this core or the other."""
+        if self._busy:
+            raise _busy_error("restore_state")
+        (
+            last_event_id,
+            retry,
+            id_buffer,
+            event_type,
+            block_retry,
+            data,
+            pending,
+            block_bytes,
+            at_start,
+            skip_lf,
+            held,
+        ) = _checked_state(state)
+        self.last_event_id = last_event_id
+        self.retry = retry
+        self._start_stream()
+        self._id_buffer = id_buffer
+        self._event_type = event_type
+        self._block_retry = block_retry
+        self._data = [] if data is None else [data]
+        self._groups = len(self._data)  # the one item holds lines already joined
+        self._pending = pending
+        self._after_lf = not pending  # a block's last byte ends a line unless a line is open
+        self._block_bytes = block_bytes
+        self._at_start = at_start
+        self._skip_lf = skip_lf
+        self._error = self._make_error() if held else None
+        self._unusual = at_start or skip_lf or held
+
     def close(self) -> List[ServerSentEvent]:
         """End the stream: discard an unterminated event, as the spec says.
 
@@ -499,6 +568,12 @@ class SSEDecoder:
         """
         return self._core.close()  # type: ignore[no-any-return]
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # The core's state, in the form both builds share; not the methods bound on the
+        # instance (a copy must feed its own core, not the original's).
+        extra = {name: value for name, value in self.__dict__.items() if name not in _BOUND}
+        return (_restored, (type(self), self.max_event_size, self._core.export_state()), extra or None)
+
     @property
     def last_event_id(self) -> str:
         """The spec's "last event ID string": set by the blank line that ends a block."""
@@ -518,3 +593,14 @@ class SSEDecoder:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise TypeError(f"retry must be None or a whole number of milliseconds, at least 0, not {value!r}")
         self._core.retry = value
+
+
+_BOUND = frozenset({"feed", "feed_with_comments", "close"})
+
+
+def _restored(cls: Any, max_event_size: Optional[int], state: State) -> SSEDecoder:
+    """A decoder (of ``cls``, an `SSEDecoder` or a subclass) taken up from a pickled state."""
+    decoder: SSEDecoder = cls.__new__(cls)
+    SSEDecoder.__init__(decoder, max_event_size=max_event_size)
+    decoder._core.restore_state(state)
+    return decoder

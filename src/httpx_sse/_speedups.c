@@ -581,6 +581,84 @@ decoder_close(Decoder *self, PyObject *unused)
     return PyList_New(0);
 }
 
+/* The state mid-stream, in the form the pure-Python core shares (State in _decoder.py). */
+static PyObject *
+decoder_export_state(Decoder *self, PyObject *unused)
+{
+    PyObject *data;
+    if (enter(self, "export_state") < 0)
+        return NULL;
+    self->busy = 0;
+    if (self->data_lines == 0) {
+        Py_INCREF(Py_None);
+        data = Py_None;
+    }
+    else if ((data = PyUnicode_DecodeUTF8(self->data.bytes ? self->data.bytes : "", self->data.length, "replace")) ==
+             NULL)
+        return NULL;
+    return Py_BuildValue("(OOOOONy#nNNN)", self->last_event_id, self->retry, self->id_buffer, self->event_type,
+                         self->block_retry, data, self->line.bytes ? self->line.bytes : "", self->line.length,
+                         self->block_bytes, PyBool_FromLong(self->at_start), PyBool_FromLong(self->skip_lf),
+                         PyBool_FromLong(self->error != NULL));
+}
+
+static int
+is_int_or_none(PyObject *value)
+{
+    return value == Py_None || PyLong_Check(value);
+}
+
+/* Take up a stream where export_state() left it (in this core or the pure one). */
+static PyObject *
+decoder_restore_state(Decoder *self, PyObject *state)
+{
+    PyObject *last_event_id, *retry, *id_buffer, *event_type, *block_retry, *data, *error = NULL;
+    const char *pending, *data_bytes = NULL;
+    Py_ssize_t pending_length, block_bytes, data_length = 0;
+    int at_start, skip_lf, held;
+    if (!PyTuple_Check(state) ||
+        !PyArg_ParseTuple(state, "UOUUOOy#nppp:restore_state", &last_event_id, &retry, &id_buffer, &event_type,
+                          &block_retry, &data, &pending, &pending_length, &block_bytes, &at_start, &skip_lf, &held) ||
+        !is_int_or_none(retry) || !is_int_or_none(block_retry) || (data != Py_None && !PyUnicode_Check(data)) ||
+        block_bytes < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "not a decoder state");
+        return NULL;
+    }
+    if (data != Py_None && (data_bytes = PyUnicode_AsUTF8AndSize(data, &data_length)) == NULL)
+        return NULL;
+    if (enter(self, "restore_state") < 0)
+        return NULL;
+    if (held && (error = PyObject_CallNoArgs(self->make_error)) == NULL) {
+        self->busy = 0;
+        return NULL;
+    }
+    Py_INCREF(last_event_id);
+    Py_SETREF(self->last_event_id, last_event_id);
+    Py_INCREF(retry);
+    Py_SETREF(self->retry, retry);
+    start_stream(self);
+    Py_INCREF(id_buffer);
+    Py_SETREF(self->id_buffer, id_buffer);
+    Py_INCREF(event_type);
+    Py_SETREF(self->event_type, event_type);
+    Py_INCREF(block_retry);
+    Py_SETREF(self->block_retry, block_retry);
+    Py_XSETREF(self->error, error);
+    self->block_bytes = block_bytes;
+    self->at_start = (char)at_start;
+    self->skip_lf = (char)skip_lf;
+    if (buffer_add(&self->line, pending, pending_length) < 0 ||
+        (data_bytes != NULL && buffer_add(&self->data, data_bytes, data_length) < 0)) {
+        start_stream(self);
+        self->busy = 0;
+        return NULL;
+    }
+    self->data_lines = data_bytes != NULL;
+    self->busy = 0;
+    Py_RETURN_NONE;
+}
+
 /* Decoder(limit, last_event_id, make_error) */
 static int
 decoder_init(Decoder *self, PyObject *args, PyObject *kwargs)
@@ -701,6 +779,8 @@ static PyMethodDef decoder_methods[] = {
     {"feed", (PyCFunction)decoder_feed, METH_O, "Take the next bytes; return the events they complete."},
     {"feed_with_comments", (PyCFunction)decoder_feed_with_comments, METH_O, "feed(), with comments too."},
     {"close", (PyCFunction)decoder_close, METH_NOARGS, "End the stream; ready the next connection."},
+    {"export_state", (PyCFunction)decoder_export_state, METH_NOARGS, "The state mid-stream, as both cores share it."},
+    {"restore_state", (PyCFunction)decoder_restore_state, METH_O, "Take up a stream where export_state() left it."},
     {NULL, NULL, 0, NULL},
 };
 
