@@ -13,11 +13,11 @@ import httpx
 from . import _loops
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._hooks import Hooks
-from ._libs import AnyAsyncClient, AnyClient, AnyResponse
 from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
 from ._source import EventSource
+from ._types import AsyncClient, Client, Response, ResponseT
 
 __all__ = ["aconnect_sse", "aiter_sse", "connect_sse", "iter_sse"]
 
@@ -25,7 +25,7 @@ Until = Callable[[ServerSentEvent], object]
 
 
 def iter_sse(
-    response: AnyResponse, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+    response: Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
 ) -> Iterator[ServerSentEvent]:
     """Read a streamed response as events.
 
@@ -40,7 +40,7 @@ def iter_sse(
 
 
 def aiter_sse(
-    response: AnyResponse, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
+    response: Response, *, max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE
 ) -> AsyncIterator[ServerSentEvent]:
     """The async twin of `iter_sse`.
 
@@ -53,7 +53,7 @@ def aiter_sse(
 
 @contextmanager
 def connect_sse(
-    client: AnyClient,
+    client: Client[ResponseT],
     method: str,
     url: Union[httpx.URL, str],
     *,
@@ -66,7 +66,7 @@ def connect_sse(
     on_error: Optional[Callable[[StreamFailure], Optional[float]]] = None,
     on_comment: Optional[Callable[[str], object]] = None,
     **kwargs: Any,
-) -> Iterator[EventSource]:
+) -> Iterator[EventSource[ResponseT]]:
     """Open a stream and yield its `EventSource`; the connection closes on exit.
 
     >>> with connect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
@@ -86,7 +86,7 @@ def connect_sse(
     ``failure.delay``), seconds to wait, or raises to stop.
     """
     hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
-    source = EventSource._for_request(
+    source: EventSource[ResponseT] = EventSource._for_request(
         client,
         method,
         url,
@@ -105,7 +105,7 @@ def connect_sse(
 
 @asynccontextmanager
 async def aconnect_sse(
-    client: AnyAsyncClient,
+    client: AsyncClient[ResponseT],
     method: str,
     url: Union[httpx.URL, str],
     *,
@@ -118,7 +118,7 @@ async def aconnect_sse(
     on_error: Optional[Callable[[StreamFailure], Union[Optional[float], Awaitable[Optional[float]]]]] = None,
     on_comment: Optional[Callable[[str], Union[object, Awaitable[object]]]] = None,
     **kwargs: Any,
-) -> AsyncIterator[EventSource]:
+) -> AsyncIterator[EventSource[ResponseT]]:
     """The async twin of `connect_sse`; its hooks may be sync or async functions.
 
     >>> async with aconnect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
@@ -126,7 +126,7 @@ async def aconnect_sse(
     ...         print(sse.data)
     """
     hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
-    source = EventSource._for_request(
+    source: EventSource[ResponseT] = EventSource._for_request(
         client,
         method,
         url,

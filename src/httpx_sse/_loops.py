@@ -70,7 +70,7 @@ class Release:
 Command = Union[Send, Stream, BodyStart, Hook, Sleep, Release]
 
 
-def connect(source: EventSource) -> Generator[Command, Any, None]:
+def connect(source: EventSource[Any]) -> Generator[Command, Any, None]:
     """Send the request; when reconnecting, keep a failure for the loop to wait on."""
     request = source._request()
     try:
@@ -81,7 +81,7 @@ def connect(source: EventSource) -> Generator[Command, Any, None]:
         source._pending_failure = source._refused_error(error)
 
 
-def steps(source: EventSource) -> Generator[Command, Any, None]:
+def steps(source: EventSource[Any]) -> Generator[Command, Any, None]:
     life = source._life
     hooks = source._hooks
     while not life.finished:
@@ -126,7 +126,7 @@ def steps(source: EventSource) -> Generator[Command, Any, None]:
         yield Sleep(source._wait(failure, chosen))
 
 
-def _stop(source: EventSource, plan: Generator[Command, Any, None]) -> Optional[httpx.Response]:
+def _stop(source: EventSource[Any], plan: Generator[Command, Any, None]) -> Optional[httpx.Response]:
     """The source was closed from elsewhere: end the plan (what the close interrupted is no
     failure); the connection to close, if it is the source's to close."""
     plan.close()
@@ -137,7 +137,7 @@ def _stop(source: EventSource, plan: Generator[Command, Any, None]) -> Optional[
 # -- sync ---------------------------------------------------------------------------
 
 
-def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generator[ServerSentEvent, None, None]:
+def perform(source: EventSource[Any], plan: Generator[Command, Any, None]) -> Generator[ServerSentEvent, None, None]:
     """Drive ``plan`` with blocking I/O, handing out the events it streams."""
     result: Any = None
     error: Optional[BaseException] = None
@@ -194,7 +194,7 @@ def perform(source: EventSource, plan: Generator[Command, Any, None]) -> Generat
 
 
 def _stream_watched(
-    source: EventSource, response: httpx.Response, chunks: Iterator[bytes]
+    source: EventSource[Any], response: httpx.Response, chunks: Iterator[bytes]
 ) -> Generator[ServerSentEvent, None, None]:
     """A stream read with comments, the idle timer or a terminal event in play: item by item."""
     hooks = source._hooks
@@ -213,7 +213,7 @@ def _stream_watched(
         source._mid_chunk = False
 
 
-def connect_now(source: EventSource) -> None:
+def connect_now(source: EventSource[Any]) -> None:
     """`connect`, performed at once (``connect_sse`` opens the stream on entry)."""
     for _ in perform(source, connect(source)):
         pass
@@ -222,7 +222,9 @@ def connect_now(source: EventSource) -> None:
 # -- async --------------------------------------------------------------------------
 
 
-async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> AsyncGenerator[ServerSentEvent, None]:
+async def aperform(
+    source: EventSource[Any], plan: Generator[Command, Any, None]
+) -> AsyncGenerator[ServerSentEvent, None]:
     """Drive ``plan`` with async I/O (asyncio or trio), handing out the events it streams."""
     result: Any = None
     error: Optional[BaseException] = None
@@ -283,7 +285,7 @@ async def aperform(source: EventSource, plan: Generator[Command, Any, None]) -> 
 
 
 async def _astream_watched(
-    source: EventSource, response: httpx.Response, chunks: AsyncIterator[bytes]
+    source: EventSource[Any], response: httpx.Response, chunks: AsyncIterator[bytes]
 ) -> AsyncGenerator[ServerSentEvent, None]:
     hooks = source._hooks
     until = hooks.until
@@ -301,6 +303,6 @@ async def _astream_watched(
         source._mid_chunk = False
 
 
-async def aconnect_now(source: EventSource) -> None:
+async def aconnect_now(source: EventSource[Any]) -> None:
     async for _ in aperform(source, connect(source)):
         pass

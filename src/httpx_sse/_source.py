@@ -11,7 +11,20 @@ import socket
 import threading
 import time
 from operator import length_hint
-from typing import Any, AsyncGenerator, AsyncIterator, Callable, Dict, Generator, Iterator, List, Optional, Tuple, Union
+from typing import (
+    Any,
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Generator,
+    Generic,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    Union,
+)
 
 import anyio
 import httpx
@@ -21,11 +34,12 @@ from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._exceptions import SSEError, describe_bad_response, request_of
 from ._hooks import Hooks
 from ._idle import IdleTimer
-from ._libs import AnyAsyncClient, AnyClient, AnyResponse, Library, library_of
+from ._libs import Library, library_of
 from ._lifecycle import Lifecycle, StreamFailure
 from ._models import ServerSentEvent, SSEComment
 from ._reconnect import Reconnect
 from ._request import RequestPlan, check_caller_last_event_id
+from ._types import ResponseT
 
 __all__ = ["EventSource"]
 
@@ -33,7 +47,7 @@ __all__ = ["EventSource"]
 _clock = time.monotonic
 
 
-class EventSource:
+class EventSource(Generic[ResponseT]):
     """The events of one stream: of one response, or, when reconnecting, of many.
 
     ``EventSource(response)`` reads a response from ``client.stream(...)``;
@@ -49,7 +63,7 @@ class EventSource:
 
     def __init__(
         self,
-        response: Optional[AnyResponse],
+        response: ResponseT,
         *,
         max_event_size: Optional[int] = DEFAULT_MAX_EVENT_SIZE,
         until: Optional[Callable[[ServerSentEvent], object]] = None,
@@ -102,7 +116,7 @@ class EventSource:
     @classmethod
     def _for_request(
         cls,
-        client: Union[AnyClient, AnyAsyncClient],
+        client: Any,
         method: str,
         url: Union[httpx.URL, str],
         *,
@@ -111,7 +125,7 @@ class EventSource:
         max_event_size: Optional[int],
         hooks: Hooks,
         options: Dict[str, Any],
-    ) -> EventSource:
+    ) -> EventSource[Any]:
         if not isinstance(reconnect, (bool, Reconnect)):
             raise TypeError(f"reconnect takes True, False or a Reconnect(...) policy, not {reconnect!r}")
         lib = library_of(client)
@@ -131,11 +145,11 @@ class EventSource:
         return source
 
     @property
-    def response(self) -> httpx.Response:
+    def response(self) -> ResponseT:
         """The response being read; when reconnecting, the latest connection's."""
         if self._latest is None:
             raise RuntimeError("no response yet: the first connection failed, and iterating retries it")
-        return self._latest
+        return self._latest  # type: ignore[return-value]  # the client library's own Response
 
     @property
     def last_event_id(self) -> str:
