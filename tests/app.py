@@ -7,7 +7,7 @@ import functools
 import gzip
 import json
 import zlib
-from typing import AsyncIterator, Dict
+from typing import AsyncIterator, Dict, Iterable, Iterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
@@ -113,6 +113,53 @@ async def bomb(request: Request) -> Response:
     return Response(bomb_body(), media_type="text/event-stream", headers={"Content-Encoding": "gzip, gzip"})
 
 
+def encoded(encoding: str, parts: Iterable[bytes]) -> bytes:
+    """``parts`` compressed as one ``br`` or ``gzip`` stream, or (``zstd``) one zstd frame each."""
+    if encoding == "gzip":
+        return gzip.compress(b"".join(parts), 6)
+    if encoding == "br":
+        import brotli
+
+        squeeze = brotli.Compressor(quality=1)
+        return b"".join(squeeze.process(part) for part in parts) + squeeze.finish()
+    import zstandard
+
+    return b"".join(zstandard.ZstdCompressor(level=1).compress(part) for part in parts)
+
+
+def flood(prefix: bytes, size: int) -> Iterator[bytes]:
+    yield prefix
+    block = b"a" * (1 << 20)
+    for _ in range(size // len(block)):
+        yield block
+
+
+@functools.cache
+def encoded_body(encodings: str, bomb: bool) -> bytes:
+    body = b""
+    layers = [value.strip() for value in encodings.split(",")]
+    parts: Iterable[bytes] = flood(b"data: before\n\ndata: ", 256 << 20) if bomb else EVENTS_IN_PARTS
+    for layer in layers:
+        body = encoded(layer, parts)
+        parts = [body]
+    return body
+
+
+EVENTS_IN_PARTS = [b"data: packed 1\n\n", b"id: 2\ndata: packed 2\n\n", b"data: packed 3\n\n"]
+
+
+async def encoded_stream(request: Request) -> Response:
+    encodings = request.query_params["encoding"]
+    body = encoded_body(encodings, request.query_params.get("bomb") == "1")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        step = len(body) if request.query_params.get("bomb") == "1" else 1  # small streams a byte at a time
+        for start in range(0, len(body), step):
+            yield body[start : start + step]
+
+    return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Content-Encoding": encodings})
+
+
 async def deflated(request: Request) -> Response:
     raw = request.query_params.get("raw") == "1"
     squeeze = zlib.compressobj(6, zlib.DEFLATED, -15 if raw else 15)
@@ -162,6 +209,7 @@ app = Starlette(
         Route("/gzip", gzipped),
         Route("/bomb", bomb),
         Route("/deflate", deflated),
+        Route("/encoded", encoded_stream),
         Route("/slow", slow),
         Route("/silent", silent),
         Route("/redirect", redirect),

@@ -95,3 +95,42 @@ def test_a_corrupt_gzip_body_is_a_decoding_error() -> None:
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         with connect_sse(client, "GET", "http://test/") as source, pytest.raises(httpx.DecodingError):
             list(source)
+
+
+ENCODINGS = ["br", "zstd", "zstd, zstd", "br, zstd", "gzip, br"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_br_and_zstd_streams_decode_a_byte_at_a_time(server: str, encoding: str) -> None:
+    with httpx.Client() as client, connect_sse(client, "GET", f"{server}/encoded?encoding={encoding}") as source:
+        assert [(sse.data, sse.id) for sse in source] == [("packed 1", ""), ("packed 2", "2"), ("packed 3", "2")]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_br_and_zstd_bombs_stop_at_max_event_size(server: str, encoding: str) -> None:
+    from .app import encoded_body
+
+    assert len(encoded_body(encoding, True)) < 256 << 20 >> 8  # at least 256 times smaller than what it holds
+    received: List[str] = []
+
+    def read() -> None:
+        url = f"{server}/encoded?encoding={encoding}&bomb=1"
+        with httpx.Client() as client, connect_sse(client, "GET", url, max_event_size=MiB) as source:
+            with pytest.raises(SSEError, match="max_event_size=1048576"):
+                for sse in source:
+                    received.append(sse.data)
+
+    growth = peak_growth(read)
+    assert received == ["before"]
+    assert growth < 8 * MiB, f"reading grew memory by {growth / MiB:.1f} MiB with max_event_size=1 MiB"
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+def test_a_corrupt_br_or_zstd_body_is_a_decoding_error(encoding: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/event-stream", "content-encoding": encoding}
+        return httpx.Response(200, headers=headers, stream=Body(b"\x28\xb5\x2f\xfd not really compressed " * 4))
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        with connect_sse(client, "GET", "http://test/") as source, pytest.raises(httpx.DecodingError):
+            list(source)

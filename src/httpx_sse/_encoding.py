@@ -2,8 +2,9 @@
 
 httpx decompresses each network read whole: a few hundred bytes of ``gzip, gzip`` can
 grow into a gigabyte before the decoder sees the first of it, and ``max_event_size``
-is then no bound at all. Here each layer of ``Content-Encoding`` hands on at most
-`PIECE` bytes at a time, so the memory a read costs stays within a small multiple of
+is then no bound at all. Here each layer of ``Content-Encoding`` (gzip, deflate, br
+with brotli 1.2 or later, zstd with zstandard) hands on at most `PIECE` bytes at a
+time (zstd: a few of its blocks), so the memory a read costs stays within a small multiple of
 `PIECE`, whatever the ratio; the decoder's own bound then stops a flood of bytes that
 makes no event.
 """
@@ -11,7 +12,7 @@ makes no event.
 from __future__ import annotations
 
 import zlib
-from typing import Any, AsyncIterator, Iterator, List, Optional
+from typing import Any, AsyncIterator, Iterator, List, Optional, Protocol
 
 #: The most bytes one layer hands on at a time.
 PIECE = 64 * 1024
@@ -21,7 +22,16 @@ _ZLIB_WBITS = zlib.MAX_WBITS
 _RAW_DEFLATE_WBITS = -zlib.MAX_WBITS
 
 
-class _Layer:
+class _Corrupt(Exception):
+    """A layer's bytes do not decompress (zlib's, brotli's or zstandard's own error is the cause)."""
+
+
+class _Layer(Protocol):
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """The bytes ``data`` decompresses to, at most `PIECE` (or, for zstd, a few blocks) at a time."""
+
+
+class _ZlibLayer:
     """One ``gzip`` or ``deflate`` layer (a deflate body may come with or without its zlib header)."""
 
     def __init__(self, encoding: str) -> None:
@@ -31,9 +41,11 @@ class _Layer:
         self._inflater: Any = zlib.decompressobj(_ZLIB_WBITS if self._deflate else _GZIP_WBITS)
 
     def pieces(self, data: bytes) -> Iterator[bytes]:
-        """The bytes ``data`` decompresses to, at most `PIECE` at a time."""
         while True:
-            out = self._decompress(data)
+            try:
+                out = self._decompress(data)
+            except zlib.error as error:
+                raise _Corrupt(error) from error
             data = self._inflater.unconsumed_tail
             if self._inflater.eof and self._inflater.unused_data and not self._deflate:
                 # Another gzip member follows (allowed by RFC 1952): it decodes on its own.
@@ -62,6 +74,87 @@ class _Layer:
         return out
 
 
+class _BrotliLayer:
+    """One ``br`` layer, with brotli 1.2's bounded output (``output_buffer_limit``)."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._decompressor = module.Decompressor()
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        decompressor = self._decompressor
+        try:
+            out = decompressor.process(data, output_buffer_limit=PIECE)
+            while out:
+                yield out
+                if decompressor.can_accept_more_data():
+                    return
+                # Output is still held back: it comes with empty input, a piece at a time.
+                out = decompressor.process(b"", output_buffer_limit=PIECE)
+        except self._module.error as error:
+            raise _Corrupt(error) from error
+
+
+class _ZstdLayer:
+    """One ``zstd`` layer. zstandard's decompressor takes no output bound, so it is fed a few
+    bytes at a time: a zstd block holds at most 128 KiB, and no block is under 3 bytes, so
+    one feed makes at most a few blocks, however the body was compressed."""
+
+    FEED = 16
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._decompressor = module.ZstdDecompressor().decompressobj()
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        try:
+            for start in range(0, len(data), self.FEED):
+                piece = data[start : start + self.FEED]
+                while piece:
+                    if self._decompressor.eof:  # another frame follows: it decodes on its own
+                        self._decompressor = self._module.ZstdDecompressor().decompressobj()
+                    out = self._decompressor.decompress(piece)
+                    piece = self._decompressor.unused_data if self._decompressor.eof else b""
+                    if out:
+                        yield out
+        except self._module.ZstdError as error:
+            raise _Corrupt(error) from error
+
+
+def _brotli() -> Optional[Any]:
+    """brotli, if installed and able to bound its output (1.2 and later), else ``None``."""
+    try:
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except TypeError:  # an older brotli: httpx decodes br then, unbounded
+        return None
+    return brotli
+
+
+def _zstandard() -> Optional[Any]:
+    try:
+        import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    return zstandard
+
+
+def _layer(encoding: str) -> Optional[_Layer]:
+    """A bounded layer for one encoding; ``None`` where there is none (httpx decodes it, if it can)."""
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _ZlibLayer("deflate" if encoding == "deflate" else "gzip")
+    if encoding == "br":
+        brotli = _brotli()
+        return None if brotli is None else _BrotliLayer(brotli)
+    if encoding == "zstd":
+        zstandard = _zstandard()
+        return None if zstandard is None else _ZstdLayer(zstandard)
+    return None
+
+
 def _through(layers: List[_Layer], data: bytes) -> Iterator[bytes]:
     if not layers:
         if data:
@@ -83,8 +176,9 @@ class BoundedDecompression:
         """What one chunk of the body decompresses to, at most `PIECE` bytes at a time."""
         try:
             yield from _through(self._layers, chunk)
-        except zlib.error as error:
-            raise self._decoding_error(f"the response body could not be decompressed: {error}") from error
+        except _Corrupt as error:
+            cause = error.__cause__
+            raise self._decoding_error(f"the response body could not be decompressed: {cause}") from cause
 
     def sync(self, raw: Iterator[bytes]) -> Iterator[bytes]:
         for chunk in raw:
@@ -99,18 +193,19 @@ class BoundedDecompression:
 def bounded_decompression(content_encoding: str, decoding_error: type) -> Optional[BoundedDecompression]:
     """How to decompress a body sent with ``content_encoding``, or ``None`` to leave it to httpx.
 
-    ``None`` for a body that is not compressed, and for an encoding other than gzip and
-    deflate (br, zstd: httpx decodes those, when their modules are installed).
+    ``None`` for a body that is not compressed, and for one with an encoding that has no
+    bounded layer here: not one httpx knows, or ``br`` with a brotli older than 1.2 (httpx
+    then decodes it as it always does, or passes it on as it is).
     """
     layers: List[_Layer] = []
     for value in content_encoding.split(","):
         encoding = value.strip().lower()
-        if encoding in ("gzip", "x-gzip"):
-            layers.append(_Layer("gzip"))
-        elif encoding == "deflate":
-            layers.append(_Layer("deflate"))
-        elif encoding not in ("", "identity"):
+        if encoding in ("", "identity"):
+            continue
+        layer = _layer(encoding)
+        if layer is None:
             return None
+        layers.append(layer)
     if not layers:
         return None
     # The encodings are listed in the order they were applied: the last is undone first.
