@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional, 
 import httpx
 
 from . import _loops
+from ._compat04 import _aiter_sse_lines, _iter_sse_lines  # noqa: F401  (0.4.3's tests import them from here)
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._hooks import Hooks
 from ._lifecycle import StreamFailure
