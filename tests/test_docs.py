@@ -3,7 +3,10 @@ tests, and every snippet they include exists."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,44 @@ def test_every_public_name_has_a_docstring_with_an_example() -> None:
         if ">>>" not in doc:
             missing.append(name)
     assert missing == []
+
+
+def lists_without_a_blank_line_before(text: str) -> list[str]:
+    """List items that follow a paragraph line directly: GitHub renders them as a list, but
+    Python-Markdown (the docs site) runs them into the paragraph as text."""
+    found = []
+    in_code = False
+    previous = ""
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        elif (
+            not in_code
+            and re.match(r"(-|\*|\d+\.) ", line)
+            and previous.strip()
+            and not re.match(r"\s*(-|\*|\d+\.) |\s+\S|\|", previous)
+        ):
+            found.append(line)
+        previous = line
+    return found
+
+
+@pytest.mark.parametrize("source", [ROOT / "README.md", *PAGES], ids=["README.md", *(page.name for page in PAGES)])
+def test_every_list_starts_after_a_blank_line(source: Path) -> None:
+    assert lists_without_a_blank_line_before(source.read_text()) == []
+
+
+def test_the_built_site_renders_the_lists(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert build.returncode == 0, build.stderr
+    page = (tmp_path / "migrating" / "index.html").read_text()
+    assert "<li><code>ServerSentEvent</code> is an immutable tuple" in page
+    for html in tmp_path.rglob("*.html"):
+        assert not re.search(r"<p>[^<]*\n- ", html.read_text()), f"{html}: a list rendered as text"
