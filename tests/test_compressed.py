@@ -134,3 +134,20 @@ def test_a_corrupt_br_or_zstd_body_is_a_decoding_error(encoding: str) -> None:
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         with connect_sse(client, "GET", "http://test/") as source, pytest.raises(httpx.DecodingError):
             list(source)
+
+
+def test_a_zstd_frame_asking_for_a_huge_window_is_refused() -> None:
+    zstandard = pytest.importorskip("zstandard")
+    # A frame compressed with a 128 MiB window (zstd --long): over HTTP, 8 MiB is the most (RFC 9659).
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=27, enable_ldm=True, write_content_size=False)
+    squeeze = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    body = squeeze.compress(b"data: x\n\n" * 10) + squeeze.flush()
+    assert zstandard.get_frame_parameters(body).window_size == 128 << 20
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/event-stream", "content-encoding": "zstd"}
+        return httpx.Response(200, headers=headers, stream=Body(body))
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        with connect_sse(client, "GET", "http://test/") as source, pytest.raises(httpx.DecodingError, match="too much memory"):
+            list(source)

@@ -101,10 +101,16 @@ class _ZstdLayer:
     one feed makes at most a few blocks, however the body was compressed."""
 
     FEED = 16
+    #: RFC 9659: a zstd body sent over HTTP needs a window of at most 8 MiB; a frame that
+    #: asks for more (a hostile one could ask for a gigabyte) is refused, as browsers do.
+    MAX_WINDOW = 8 << 20
 
     def __init__(self, module: Any) -> None:
         self._module = module
-        self._decompressor = module.ZstdDecompressor().decompressobj()
+        self._decompressor = self._frame()
+
+    def _frame(self) -> Any:
+        return self._module.ZstdDecompressor(max_window_size=self.MAX_WINDOW).decompressobj()
 
     def pieces(self, data: bytes) -> Iterator[bytes]:
         try:
@@ -112,7 +118,7 @@ class _ZstdLayer:
                 piece = data[start : start + self.FEED]
                 while piece:
                     if self._decompressor.eof:  # another frame follows: it decodes on its own
-                        self._decompressor = self._module.ZstdDecompressor().decompressobj()
+                        self._decompressor = self._frame()
                     out = self._decompressor.decompress(piece)
                     piece = self._decompressor.unused_data if self._decompressor.eof else b""
                     if out:
