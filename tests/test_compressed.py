@@ -149,5 +149,6 @@ def test_a_zstd_frame_asking_for_a_huge_window_is_refused() -> None:
         return httpx.Response(200, headers=headers, stream=Body(body))
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        with connect_sse(client, "GET", "http://test/") as source, pytest.raises(httpx.DecodingError, match="too much memory"):
-            list(source)
+        with connect_sse(client, "GET", "http://test/") as source:
+            with pytest.raises(httpx.DecodingError, match="too much memory"):
+                list(source)
