@@ -147,7 +147,7 @@ def test_two_threads_sharing_a_decoder_never_crash() -> None:
     expected = ServerSentEvent(event="tick", data="x" * 200 + "\ny", id="1")
 
     def hammer() -> None:
-        for _ in range(2000):
+        for _ in range(5000):
             try:
                 events = decoder.feed(chunk)
             except RuntimeError as error:  # the other thread was inside: a clear refusal
@@ -164,7 +164,7 @@ def test_two_threads_sharing_a_decoder_never_crash() -> None:
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        threads = [threading.Thread(target=hammer) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:

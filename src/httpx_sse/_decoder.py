@@ -131,11 +131,11 @@ class _PythonCore:
         "_at_start",
         "_block_bytes",
         "_block_retry",
-        "_busy",
         "_comments",
         "_data",
         "_error",
         "_event_type",
+        "_free",
         "_groups",
         "_id_buffer",
         "_limit",
@@ -158,7 +158,10 @@ class _PythonCore:
         # back until the next call, so that those events still reach the caller.
         self._error: Optional[SSEError] = None
         self._comments = False  # set while feed_with_comments() runs
-        self._busy = False  # set while feed() runs: see _busy_error()
+        # One token while no call runs. Taking it (list.pop) and finding it there is one
+        # step no other thread can come between, as the test of a flag and its setting
+        # are not: see _busy_error().
+        self._free = [None]
         self._id_buffer = last_event_id
         self._start_stream()
 
@@ -185,23 +188,27 @@ class _PythonCore:
 
     def feed_with_comments(self, data: bytes) -> List[Union[ServerSentEvent, SSEComment]]:
         """`feed`, and each comment line completed by ``data`` too, in stream order."""
-        if self._busy:
-            raise _busy_error("feed_with_comments")
-        self._busy = self._comments = True
+        try:
+            self._free.pop()
+        except IndexError:
+            raise _busy_error("feed_with_comments") from None
+        self._comments = True
         try:
             return self._decode(data)  # type: ignore[return-value]
         finally:
-            self._busy = self._comments = False
+            self._comments = False
+            self._free.append(None)
 
     def feed(self, data: bytes) -> List[ServerSentEvent]:
         """Take the next bytes of the stream; return the events they complete."""
-        if self._busy:
-            raise _busy_error("feed")
-        self._busy = True
+        try:
+            self._free.pop()
+        except IndexError:
+            raise _busy_error("feed") from None
         try:
             return self._decode(data)
         finally:
-            self._busy = False
+            self._free.append(None)
 
     def _decode(self, data: bytes) -> List[ServerSentEvent]:
         if type(data) is not bytes:
@@ -428,10 +435,22 @@ class _PythonCore:
         self._unusual = True
         self._error = self._make_error()
 
+    def _exclusive(self, method: str, step: Callable[[], Any]) -> Any:
+        """Run ``step`` as the one call in progress, or raise (see ``_free``)."""
+        try:
+            self._free.pop()
+        except IndexError:
+            raise _busy_error(method) from None
+        try:
+            return step()
+        finally:
+            self._free.append(None)
+
     def export_state(self) -> State:
         """The decoder's state mid-stream, in the form both cores share (see `State`)."""
-        if self._busy:
-            raise _busy_error("export_state")
+        return self._exclusive("export_state", self._export_state)  # type: ignore[no-any-return]
+
+    def _export_state(self) -> State:
         data = "\n".join(self._data) if self._data else None
         held = self._error is not None
         return (
@@ -441,8 +460,9 @@ class _PythonCore:
 
     def restore_state(self, state: State) -> None:
         """Take up a stream where `export_state` left it, in this core or the other."""
-        if self._busy:
-            raise _busy_error("restore_state")
+        self._exclusive("restore_state", partial(self._restore_state, state))
+
+    def _restore_state(self, state: State) -> None:
         (
             last_event_id,
             retry,
@@ -479,8 +499,9 @@ class _PythonCore:
         keeping ``last_event_id`` and ``retry``. Returns the events completed at the
         end of the stream, which by the spec's rules is always none.
         """
-        if self._busy:
-            raise _busy_error("close")
+        return self._exclusive("close", self._close)  # type: ignore[no-any-return]
+
+    def _close(self) -> List[ServerSentEvent]:
         if self._error is not None:
             raise self._error
         self._start_stream()
