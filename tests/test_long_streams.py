@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from httpx_sse import Reconnect, SSEError, StreamFailure, aconnect_sse, connect_sse
-from httpx_sse import _source as source_module
+from httpx_sse import _stream as stream_module
 from httpx_sse._lifecycle import IdleTimeout
 
 from .conftest import split_mode
@@ -266,7 +266,7 @@ def test_an_async_hook_under_connect_sse_is_a_type_error(no_waiting: List[float]
 @pytest.mark.parametrize("mode", MODES)
 def test_max_elapsed_gives_up_by_the_clock(mode: str, no_waiting: List[float], monkeypatch: pytest.MonkeyPatch) -> None:
     ticks = iter(range(0, 10_000, 10))  # each look at the clock: ten seconds later
-    monkeypatch.setattr(source_module, "_clock", lambda: float(next(ticks)))
+    monkeypatch.setattr(stream_module, "_clock", lambda: float(next(ticks)))
     with ScriptedServer(always_503) as server:
         run = read(mode, server.url, no_waiting, reconnect=Reconnect(initial_delay=0, max_elapsed=25))
     assert isinstance(run.error, SSEError) and "max_elapsed=25" in str(run.error)

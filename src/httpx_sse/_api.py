@@ -10,14 +10,13 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Optional, 
 
 import httpx
 
-from . import _loops
 from ._compat04 import _aiter_sse_lines, _iter_sse_lines  # noqa: F401  (0.4.3's tests import them from here)
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._hooks import Hooks
 from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
-from ._source import EventSource
+from ._source import EventSource, aconnect_now, connect_now, source_for_request
 from ._types import AsyncClient, Client, Response, ResponseT
 
 __all__ = ["aconnect_sse", "aiter_sse", "connect_sse", "iter_sse"]
@@ -87,7 +86,7 @@ def connect_sse(
     ``failure.delay``), seconds to wait, or raises to stop.
     """
     hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
-    source: EventSource[ResponseT] = EventSource._for_request(
+    source: EventSource[ResponseT] = source_for_request(
         client,
         method,
         url,
@@ -98,7 +97,7 @@ def connect_sse(
         options=kwargs,
     )
     try:
-        _loops.connect_now(source)
+        connect_now(source)
         yield source
     finally:
         source.close()
@@ -127,7 +126,7 @@ async def aconnect_sse(
     ...         print(sse.data)
     """
     hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
-    source: EventSource[ResponseT] = EventSource._for_request(
+    source: EventSource[ResponseT] = source_for_request(
         client,
         method,
         url,
@@ -138,7 +137,7 @@ async def aconnect_sse(
         options=kwargs,
     )
     try:
-        await _loops.aconnect_now(source)
+        await aconnect_now(source)
         yield source
     finally:
         await source.aclose()

@@ -1,6 +1,6 @@
 """The life of an event source, as a pure state machine: no I/O, no clock of its own.
 
-The reading loops (sync and async, in ``_source.py``) tell `Lifecycle` what happened
+The reading loops (sync and async, in ``_loops.py``) tell `Lifecycle` what happened
 (a response arrived, events were delivered, the stream ended, a read failed, the idle
 timer fired) and it answers what to do next: read on, stop, raise, or wait so long
 and reconnect. Every rule about reconnecting lives here, so it is tested without a

@@ -10,7 +10,7 @@ read, sleep and call hooks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Optional, Union
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Optional, Union
 
 import anyio  # httpx's own dependency: one sleep for asyncio and trio alike
 import httpx
@@ -20,12 +20,10 @@ from ._exceptions import SSEError
 from ._hooks import call_async, call_sync, caused_by
 from ._models import ServerSentEvent, SSEComment
 from ._response import Verdict, aread_body_start, read_body_start
-
-if TYPE_CHECKING:
-    from ._source import EventSource
+from ._stream import StreamState
 
 # Looked up at call time, so tests can wait without waiting. None: the sync loop waits on
-# the source's stop event, which close() from another thread sets.
+# the stream's stop event, which close() from another thread sets.
 _sleep: Optional[Callable[[float], None]] = None
 _async_sleep = anyio.sleep
 
@@ -62,7 +60,7 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Release:
-    """A connection is done with: close it if it is the source's to close."""
+    """A connection is done with: close it if it is the stream's to close."""
 
     response: httpx.Response
 
@@ -70,28 +68,28 @@ class Release:
 Command = Union[Send, Stream, BodyStart, Hook, Sleep, Release]
 
 
-def connect(source: EventSource[Any]) -> Generator[Command, Any, None]:
+def connect(state: StreamState) -> Generator[Command, Any, None]:
     """Send the request; when reconnecting, keep a failure for the loop to wait on."""
-    request = source._request()
+    request = state.request()
     try:
-        source._response = source._latest = yield Send(request)
-    except source._lib.retryable as error:
-        source._pending_failure = source._failed(error, request)
+        state.response = state.latest = yield Send(request)
+    except state.lib.retryable as error:
+        state.pending_failure = state.failed(error, request)
     except SSEError as error:
-        source._pending_failure = source._refused_error(error)
+        state.pending_failure = state.refused_error(error)
 
 
-def steps(source: EventSource[Any]) -> Generator[Command, Any, None]:
-    life = source._life
-    hooks = source._hooks
+def steps(state: StreamState) -> Generator[Command, Any, None]:
+    life = state.life
+    hooks = state.hooks
     while not life.finished:
-        failure, source._pending_failure = source._pending_failure, None
-        response = source._response
+        failure, state.pending_failure = state.pending_failure, None
+        response = state.response
         if failure is None:
             if response is None:
-                yield from connect(source)
+                yield from connect(state)
                 continue
-            last_before = source._last
+            last_before = state.last
             try:
                 verdict = life.response_verdict(response)
                 if verdict is Verdict.NO_CONTENT:
@@ -100,15 +98,15 @@ def steps(source: EventSource[Any]) -> Generator[Command, Any, None]:
                 if verdict is Verdict.STREAM:
                     if hooks.on_open is not None:
                         yield Hook(hooks.on_open, response)
-                    source._opened(response)
+                    state.opened(response)
                     yield Stream(response)
-                    failure = None if life.finished else source._ended(response, last_before)
+                    failure = None if life.finished else state.ended(response, last_before)
                 else:
-                    failure = source._refused(response, (yield BodyStart(response)))
-            except source._lib.retryable as error:
-                failure = source._read_failure(error, response, last_before)
+                    failure = state.refused(response, (yield BodyStart(response)))
+            except state.lib.retryable as error:
+                failure = state.read_failure(error, response, last_before)
             except SSEError as error:
-                source._with_request(error, response)
+                state.with_request(error, response)
                 yield Release(response)
                 raise
             except Exception:
@@ -123,27 +121,27 @@ def steps(source: EventSource[Any]) -> Generator[Command, Any, None]:
                 chosen = yield Hook(hooks.on_error, failure)
             except Exception as error:
                 raise caused_by(error, failure)  # noqa: B904  (the cause is the failure's)
-        yield Sleep(source._wait(failure, chosen))
+        yield Sleep(state.wait(failure, chosen))
 
 
-def _stop(source: EventSource[Any], plan: Generator[Command, Any, None]) -> Optional[httpx.Response]:
-    """The source was closed from elsewhere: end the plan (what the close interrupted is no
-    failure); the connection to close, if it is the source's to close."""
+def _stop(state: StreamState, plan: Generator[Command, Any, None]) -> Optional[httpx.Response]:
+    """The stream was closed from elsewhere: end the plan (what the close interrupted is no
+    failure); the connection to close, if it is the stream's to close."""
     plan.close()
-    response = source._response
-    return response if response is not None and source._release() else None
+    response = state.response
+    return response if response is not None and state.release() else None
 
 
 # -- sync ---------------------------------------------------------------------------
 
 
-def perform(source: EventSource[Any], plan: Generator[Command, Any, None]) -> Generator[ServerSentEvent, None, None]:
+def perform(state: StreamState, plan: Generator[Command, Any, None]) -> Generator[ServerSentEvent, None, None]:
     """Drive ``plan`` with blocking I/O, handing out the events it streams."""
     result: Any = None
     error: Optional[BaseException] = None
     while True:
-        if source._stopping.is_set():
-            response = _stop(source, plan)
+        if state.stopping.is_set():
+            response = _stop(state, plan)
             if response is not None:
                 response.close()
             return
@@ -154,86 +152,84 @@ def perform(source: EventSource[Any], plan: Generator[Command, Any, None]) -> Ge
         result = error = None
         try:
             if isinstance(command, Stream):
-                chunks = sync_chunks(command.response, source._lib)
-                if source._hooks.item_by_item:
-                    yield from _stream_watched(source, command.response, chunks)
+                chunks = sync_chunks(command.response, state.lib)
+                if state.hooks.item_by_item:
+                    yield from _stream_watched(state, command.response, chunks)
                     continue
                 # The usual stream, read here rather than in a generator of its own:
                 # one frame fewer to resume for each event.
-                feed = source._decoder.feed
+                feed = state.decoder.feed
                 for chunk in chunks:
                     events = feed(chunk)
                     if events:
                         # A chunk's events go out in one delegation, not one loop turn
                         # each; the iterator tells how far the consumer got.
                         batch = iter(events)
-                        source._handing = events, batch
+                        state.handing = events, batch
                         yield from batch
-                        source._last = events[-1]
-                        source._handing = None
+                        state.last = events[-1]
+                        state.handing = None
             elif isinstance(command, Send):
-                client: Any = source._client()
-                result = client.send(command.request, stream=True, **source._send_options())
+                client: Any = state.client
+                result = client.send(command.request, stream=True, **state.send_options)
             elif isinstance(command, Hook):
                 result = call_sync(command.hook, command.argument)
             elif isinstance(command, Sleep):
                 if _sleep is None:
-                    source._stopping.wait(command.seconds)
+                    state.stopping.wait(command.seconds)
                 else:
                     _sleep(command.seconds)
             elif isinstance(command, BodyStart):
                 result = read_body_start(command.response.iter_bytes())
-            elif source._release():
+            elif state.release():
                 command.response.close()
         except Exception as failed:
             error = failed
         except BaseException:  # closed mid-stream (GeneratorExit), interrupted, cancelled
-            if isinstance(command, Stream) and source._release():
+            if isinstance(command, Stream) and state.release():
                 command.response.close()
             raise
 
 
 def _stream_watched(
-    source: EventSource[Any], response: httpx.Response, chunks: Iterator[bytes]
+    state: StreamState, response: httpx.Response, chunks: Iterator[bytes]
 ) -> Generator[ServerSentEvent, None, None]:
     """A stream read with comments, the idle timer or a terminal event in play: item by item."""
-    hooks = source._hooks
+    hooks = state.hooks
     until = hooks.until
     for chunk in chunks:
-        items = source._decode_watched(chunk, response)
-        source._mid_chunk = True
+        items = state.decode_watched(chunk, response)
+        state.mid_chunk = True
         for item in items:
             if isinstance(item, SSEComment):
                 call_sync(hooks.on_comment, item)  # type: ignore[arg-type]
                 continue
-            source._last = item
+            state.last = item
             yield item
-            if until is not None and source._is_terminal(item):
+            if until is not None and state.is_terminal(item):
                 return
-        source._mid_chunk = False
+        state.mid_chunk = False
 
 
-def connect_now(source: EventSource[Any]) -> None:
+def connect_now(state: StreamState) -> None:
     """`connect`, performed at once (``connect_sse`` opens the stream on entry)."""
-    for _ in perform(source, connect(source)):
+    for _ in perform(state, connect(state)):
         pass
 
 
 # -- async --------------------------------------------------------------------------
 
 
-async def aperform(
-    source: EventSource[Any], plan: Generator[Command, Any, None]
-) -> AsyncGenerator[ServerSentEvent, None]:
+async def aperform(state: StreamState, plan: Generator[Command, Any, None]) -> AsyncGenerator[ServerSentEvent, None]:
     """Drive ``plan`` with async I/O (asyncio or trio), handing out the events it streams."""
     result: Any = None
     error: Optional[BaseException] = None
     while True:
-        if source._stopping.is_set():
-            response = _stop(source, plan)
+        if state.stopping.is_set():
+            response = _stop(state, plan)
             if response is not None:
                 with anyio.CancelScope(shield=True):
-                    await aclose(response, source._chunks)
+                    await aclose(response, state.chunks)
             return
         try:
             command = plan.send(result) if error is None else plan.throw(error)
@@ -243,35 +239,35 @@ async def aperform(
         watched: Optional[AsyncGenerator[ServerSentEvent, None]] = None
         try:
             if isinstance(command, Stream):
-                source._chunks = chunks = async_chunks(command.response, source._lib)
-                if source._hooks.item_by_item:
-                    watched = _astream_watched(source, command.response, chunks)
+                state.chunks = chunks = async_chunks(command.response, state.lib)
+                if state.hooks.item_by_item:
+                    watched = _astream_watched(state, command.response, chunks)
                     async for event in watched:
                         yield event
                     continue
-                feed = source._decoder.feed  # as in `perform`
+                feed = state.decoder.feed  # as in `perform`
                 async for chunk in chunks:
                     events = feed(chunk)
                     if events:
                         batch = iter(events)
-                        source._handing = events, batch
+                        state.handing = events, batch
                         for event in batch:
                             yield event
-                        source._last = events[-1]
-                        source._handing = None
+                        state.last = events[-1]
+                        state.handing = None
             elif isinstance(command, Send):
-                client = source._client()
-                result = await client.send(command.request, stream=True, **source._send_options())
+                client = state.client
+                result = await client.send(command.request, stream=True, **state.send_options)
             elif isinstance(command, Hook):
                 result = await call_async(command.hook, command.argument)
             elif isinstance(command, Sleep):
-                with anyio.CancelScope() as source._sleeping:  # aclose() from another task cancels it
+                with anyio.CancelScope() as state.sleeping:  # aclose() from another task cancels it
                     await _async_sleep(command.seconds)
-                source._sleeping = None
+                state.sleeping = None
             elif isinstance(command, BodyStart):
                 result = await aread_body_start(command.response.aiter_bytes())
-            elif source._release():
-                await aclose(command.response, source._chunks)
+            elif state.release():
+                await aclose(command.response, state.chunks)
         except Exception as failed:
             error = failed
         except BaseException:  # closed mid-stream (GeneratorExit), interrupted, cancelled
@@ -279,30 +275,30 @@ async def aperform(
                 with anyio.CancelScope(shield=True):
                     if watched is not None:
                         await watched.aclose()
-                    if source._release():
-                        await aclose(command.response, source._chunks)
+                    if state.release():
+                        await aclose(command.response, state.chunks)
             raise
 
 
 async def _astream_watched(
-    source: EventSource[Any], response: httpx.Response, chunks: AsyncIterator[bytes]
+    state: StreamState, response: httpx.Response, chunks: AsyncIterator[bytes]
 ) -> AsyncGenerator[ServerSentEvent, None]:
-    hooks = source._hooks
+    hooks = state.hooks
     until = hooks.until
     async for chunk in chunks:
-        items = source._decode_watched(chunk, response)
-        source._mid_chunk = True
+        items = state.decode_watched(chunk, response)
+        state.mid_chunk = True
         for item in items:
             if isinstance(item, SSEComment):
                 await call_async(hooks.on_comment, item)  # type: ignore[arg-type]
                 continue
-            source._last = item
+            state.last = item
             yield item
-            if until is not None and source._is_terminal(item):
+            if until is not None and state.is_terminal(item):
                 return
-        source._mid_chunk = False
+        state.mid_chunk = False
 
 
-async def aconnect_now(source: EventSource[Any]) -> None:
-    async for _ in aperform(source, connect(source)):
+async def aconnect_now(state: StreamState) -> None:
+    async for _ in aperform(state, connect(state)):
         pass
