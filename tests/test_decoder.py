@@ -383,3 +383,33 @@ def test_retry_on_both_sides_of_data_applies_in_order() -> None:
     assert events == [E(data="a", retry=5)] and decoder.retry == 5
     events, decoder = decode([b": c\nid: 1\nevent: e\nretry: 5\ndata: a\nretry: 6\n\n"])
     assert events == [E(event="e", data="a", id="1", retry=6)] and decoder.retry == 6
+
+
+def reference_counts(stream: bytes) -> Tuple[int, int]:
+    """Comment lines, and id fields that set the id buffer, as the spec reads the stream."""
+    text = stream.decode("utf-8", "replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = re.split(r"\r\n|\r|\n", text)[:-1]
+    comments = sum(line.startswith(":") for line in lines)
+    ids = 0
+    for line in lines:
+        name, _, value = line.partition(":")
+        ids += name == "id" and "\x00" not in value
+    return comments, ids
+
+
+@settings(max_examples=400, deadline=None)
+@given(stream=structured_streams | sse_streams, cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=8))
+def test_comment_and_id_counts_agree_with_reference_in_any_chunking(stream: bytes, cuts: List[int]) -> None:
+    bounds = [0, *sorted(c for c in cuts if c <= len(stream)), len(stream)]
+    _, decoder = decode(stream[a:b] for a, b in zip(bounds, bounds[1:]))
+    assert (decoder.comments_seen, decoder.ids_seen) == reference_counts(stream)
+
+
+def test_counts_go_on_across_connections() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b": hi\n\nid: 1\ndata: a\n\n")
+    decoder.close()
+    decoder.feed(b":\nid\ndata: b\n\ndata: c\n\n")
+    assert (decoder.comments_seen, decoder.ids_seen) == (2, 2)

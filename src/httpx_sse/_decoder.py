@@ -143,6 +143,8 @@ class _PythonCore:
         "_pending",
         "_skip_lf",
         "_unusual",
+        "comments_seen",
+        "ids_seen",
         "last_event_id",
         "retry",
     )
@@ -162,6 +164,10 @@ class _PythonCore:
         # step no other thread can come between, as the test of a flag and its setting
         # are not: see _busy_error().
         self._free = [None]
+        # Counts a reader keeps statistics with, and tells an event's own id from an
+        # inherited one by: comment lines taken, id fields that set the id buffer.
+        self.comments_seen = 0
+        self.ids_seen = 0
         self._id_buffer = last_event_id
         self._start_stream()
 
@@ -230,6 +236,7 @@ class _PythonCore:
                     self._block_retry = None
                     return [_new_event(ServerSentEvent, values)]
                 if line[:1] == b":" and not self._comments:  # a comment, then the blank line
+                    self.comments_seen += 1
                     self._block_bytes = 0
                     self._after_lf = True
                     self.last_event_id = self._id_buffer
@@ -300,6 +307,7 @@ class _PythonCore:
                 if name == "id":
                     if "\x00" not in value:
                         id_buffer = value
+                        self.ids_seen += 1
                 elif name == "event":
                     event_type = value
                 elif name == "retry" and value.isdigit() and value.isascii():
@@ -307,6 +315,7 @@ class _PythonCore:
                     if retry is not None:
                         block_retry = self.retry = retry
             elif colon:  # a comment
+                self.comments_seen += 1
                 if comments:
                     emit(SSEComment(value))  # type: ignore[arg-type]
             else:
@@ -603,6 +612,17 @@ class SSEDecoder:
     @last_event_id.setter
     def last_event_id(self, value: str) -> None:
         self._core.last_event_id = check_last_event_id(value)
+
+    @property
+    def comments_seen(self) -> int:
+        """How many comment lines (heartbeats included) the decoder has taken."""
+        return self._core.comments_seen  # type: ignore[no-any-return]
+
+    @property
+    def ids_seen(self) -> int:
+        """How many ``id`` fields have set the id buffer: when it has not moved since the
+        last event, the next event inherits its id rather than setting its own."""
+        return self._core.ids_seen  # type: ignore[no-any-return]
 
     @property
     def retry(self) -> Optional[int]:

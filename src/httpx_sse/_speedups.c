@@ -136,6 +136,8 @@ typedef struct {
     PyObject *retry;
     PyObject *error;      /* the SSEError held after a block passed the bound, or NULL */
     PyObject *make_error; /* called once to make that error */
+    Py_ssize_t comments_seen; /* comment lines taken, for a reader's statistics */
+    Py_ssize_t ids_seen;      /* id fields that set the id buffer: tells an event's own id from an inherited one */
     char at_start;        /* a BOM is stripped from the first line of a stream only */
     char skip_lf;         /* the last chunk ended with CR: an LF next completes CRLF */
     char busy;            /* inside feed(), close() or __init__(): see enter() */
@@ -321,6 +323,7 @@ take_line(Decoder *self, const char *line, Py_ssize_t length, int from_buffer, i
     }
 
     if (name_length == 0) { /* a comment */
+        self->comments_seen++;
         if (comments) {
             PyObject *text = PyUnicode_DecodeUTF8(value, value_length, "replace"), *comment;
             if (text == NULL)
@@ -353,6 +356,7 @@ take_line(Decoder *self, const char *line, Py_ssize_t length, int from_buffer, i
             if (text == NULL)
                 return -1;
             Py_SETREF(self->id_buffer, text);
+            self->ids_seen++;
         }
     }
     else if (name_length == 5 && memcmp(line, "event", 5) == 0) {
@@ -775,6 +779,18 @@ set_retry(Decoder *self, PyObject *value, void *closure)
     return 0;
 }
 
+static PyObject *
+get_comments_seen(Decoder *self, void *closure)
+{
+    return PyLong_FromSsize_t(self->comments_seen);
+}
+
+static PyObject *
+get_ids_seen(Decoder *self, void *closure)
+{
+    return PyLong_FromSsize_t(self->ids_seen);
+}
+
 static PyMethodDef decoder_methods[] = {
     {"feed", (PyCFunction)decoder_feed, METH_O, "Take the next bytes; return the events they complete."},
     {"feed_with_comments", (PyCFunction)decoder_feed_with_comments, METH_O, "feed(), with comments too."},
@@ -787,6 +803,8 @@ static PyMethodDef decoder_methods[] = {
 static PyGetSetDef decoder_getset[] = {
     {"last_event_id", (getter)get_last_event_id, (setter)set_last_event_id, "The last event ID string.", NULL},
     {"retry", (getter)get_retry, (setter)set_retry, "The latest reconnection time (ms), or None.", NULL},
+    {"comments_seen", (getter)get_comments_seen, NULL, "How many comment lines were taken.", NULL},
+    {"ids_seen", (getter)get_ids_seen, NULL, "How many id fields set the id buffer.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
