@@ -7,8 +7,8 @@ from typing import List
 import httpx
 import pytest
 
-from httpx_sse import Reconnect, SSEError
-from httpx_sse._lifecycle import IdleTimeout, Lifecycle
+from httpx_sse import Reconnect, SSEError, StreamStalled
+from httpx_sse._lifecycle import Lifecycle
 from httpx_sse._reconnect import BACKOFF_FLOOR, MAX_WAIT, retry_after_seconds
 
 
@@ -32,8 +32,10 @@ DROP = httpx.ReadError("connection reset")
 REQUEST = httpx.Request("POST", "http://example.test/stream")
 
 
-def opened(machine: Lifecycle) -> Lifecycle:
-    machine.opened += 1
+def opened(machine: Lifecycle, status: int = 200) -> Lifecycle:
+    """The machine after a response that opened a stream."""
+    response = httpx.Response(status, headers={"Content-Type": "text/event-stream"}, request=REQUEST)
+    machine.response_verdict(response)
     return machine
 
 
@@ -62,11 +64,11 @@ def test_without_a_policy_a_drop_before_the_terminal_event_is_cut_short() -> Non
     assert info.value.__cause__ is DROP
 
 
-def test_without_a_policy_the_idle_timeout_is_an_sse_error_naming_it() -> None:
-    idle = IdleTimeout("no event for 5s (idle_timeout)", request=REQUEST)
-    with pytest.raises(SSEError, match="idle_timeout") as info:
-        life(None).failed(idle, last_event_id="", request=REQUEST)
-    assert info.value.__cause__ is idle
+def test_without_a_policy_a_stall_is_raised_as_it_is() -> None:
+    idle = StreamStalled("no event for 5s (idle_timeout)", timeout=5, kind="idle", request=REQUEST)
+    with pytest.raises(StreamStalled, match="idle_timeout") as info:
+        life(None, until=lambda sse: False).failed(idle, last_event_id="", request=REQUEST)
+    assert info.value is idle
 
 
 # -- waits ---------------------------------------------------------------------------
@@ -187,8 +189,37 @@ def test_a_non_idempotent_stream_with_an_id_resumes() -> None:
     assert machine.failed(DROP, last_event_id="41").attempt == 1
 
 
-def test_a_non_idempotent_stream_is_retried_before_any_event() -> None:
-    assert opened(life(method="POST")).failed(DROP, last_event_id="").attempt == 1
+def test_a_non_idempotent_request_is_retried_before_it_got_a_2xx() -> None:
+    machine = life(method="POST")
+    assert machine.failed(httpx.ConnectError("refused"), last_event_id="").attempt == 1
+    unavailable = SSEError("HTTP 503", response=httpx.Response(503, request=REQUEST))
+    machine.response_verdict(unavailable.response)  # type: ignore[arg-type]
+    assert machine.failed(unavailable, last_event_id="").attempt == 2
+
+
+def test_a_non_idempotent_request_that_got_a_200_is_not_sent_again_even_before_any_event() -> None:
+    machine = opened(life(method="POST"))  # billed: no event yet
+    with pytest.raises(SSEError, match="Idempotency-Key") as info:
+        machine.failed(DROP, last_event_id="", request=REQUEST)
+    assert "resume=" in str(info.value) and "allow_replay=True" in str(info.value)
+
+
+def test_an_idempotency_key_allows_sending_it_again() -> None:
+    machine = opened(life(method="POST", idempotency_key=True))
+    assert machine.failed(DROP, last_event_id="").attempt == 1
+
+
+def test_a_resume_factory_defers_the_decision() -> None:
+    machine = opened(life(method="POST", resumable=True))
+    machine.failed(DROP, last_event_id="")
+    assert machine.replay_blocked("")
+    assert not machine.replay_blocked("7")
+
+
+def test_a_request_the_server_did_not_serve_is_safe_to_send_again() -> None:
+    machine = opened(life(method="POST"))
+    assert machine.failed(DROP, last_event_id="", served=False).attempt == 1
+    assert not machine.replay_blocked("")
 
 
 def test_allow_replay_replays() -> None:

@@ -10,9 +10,8 @@ import anyio
 import httpx
 import pytest
 
-from httpx_sse import Reconnect, SSEError, StreamFailure, aconnect_sse, connect_sse
+from httpx_sse import Reconnect, SSEError, StreamFailure, StreamStalled, aconnect_sse, connect_sse
 from httpx_sse import _stream as stream_module
-from httpx_sse._lifecycle import IdleTimeout
 
 from .conftest import split_mode
 from .servers import Reply, ScriptedServer, Seen, bound_socket, events_body
@@ -44,7 +43,7 @@ def test_heartbeats_without_events_trip_the_idle_timeout_and_resume(mode: str, n
     assert run.error is None, run.error
     assert [e.data for e in run.events] == ["x"]
     assert server.last_event_ids == [None, "5"]
-    assert len(failures) == 1 and isinstance(failures[0].error, IdleTimeout)
+    assert len(failures) == 1 and isinstance(failures[0].error, StreamStalled)
     assert "idle_timeout" in failures[0].reason
     assert took < 1.5  # long before the heartbeats end
 
@@ -60,8 +59,9 @@ def test_idle_timeout_without_reconnecting_is_an_sse_error(mode: str, then: str,
         started = time.monotonic()
         run = read(mode, server.url, no_waiting, reconnect=False, idle_timeout=0.3)
         took = time.monotonic() - started
-    assert isinstance(run.error, SSEError) and "idle_timeout" in str(run.error)
-    assert isinstance(run.error.__cause__, httpx.ReadTimeout)
+    assert isinstance(run.error, StreamStalled) and "idle_timeout" in str(run.error)
+    assert (run.error.kind, run.error.timeout) == ("idle", 0.3)
+    assert isinstance(run.error, httpx.ReadTimeout) and isinstance(run.error, SSEError)
     assert [e.data for e in run.events] == ["x"]
     assert 0.3 <= took < 1.5  # the client's own read timeout is 5 s
 

@@ -86,7 +86,7 @@ def test_readme_example_runs(
             "1 tick 1",
             "2 tick 2",
             "3 tick 3",
-            "reconnecting after: IdleTimeout: no event for 1s (idle_timeout); comments do not count",
+            "reconnecting after: StreamStalled: no event for 1s (idle_timeout); comments do not count",
             "4 tick 4",
             "5 tick 5",
             "6 tick 6",

@@ -12,7 +12,7 @@ import httpx
 
 from ._compat04 import _aiter_sse_lines, _iter_sse_lines  # noqa: F401  (0.4.3's tests import them from here)
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._hooks import Hooks
+from ._hooks import Hooks, dedupe_window
 from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
@@ -65,6 +65,12 @@ def connect_sse(
     on_open: Optional[Callable[[Any], object]] = None,
     on_error: Optional[Callable[[StreamFailure], Optional[float]]] = None,
     on_comment: Optional[Callable[[str], object]] = None,
+    progress: Optional[Until] = None,
+    first_event_timeout: Optional[float] = None,
+    resume: Optional[Callable[[StreamFailure], Any]] = None,
+    cursor: Optional[Callable[[ServerSentEvent], Any]] = None,
+    errors: Optional[Callable[[ServerSentEvent], Optional[BaseException]]] = None,
+    dedupe: Union[bool, int] = False,
     **kwargs: Any,
 ) -> Iterator[EventSource[ResponseT]]:
     """Open a stream and yield its `EventSource`; the connection closes on exit.
@@ -84,8 +90,29 @@ def connect_sse(
     before its first event; ``on_comment(text)`` each comment line; ``on_error(failure)``
     each failure a reconnect would retry, and returns ``None`` (wait
     ``failure.delay``), seconds to wait, or raises to stop.
+
+    The protocol options, all off by default: ``progress(event)`` says which events
+    count for ``idle_timeout`` (a ping does not); ``first_event_timeout`` bounds the
+    wait from sending a request to its first progress event (both raise, or retry,
+    `StreamStalled`); ``resume(failure)`` returns the request that continues the stream
+    (from ``failure.cursor``) or ``None``; ``cursor(event)`` reads the position from an
+    event when it is not the SSE id; ``errors(event)`` returns the exception an in-band
+    error event is (a retryable `StreamError` is retried before any progress);
+    ``dedupe=True`` skips events whose own id was already delivered.
     """
-    hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
+    hooks = Hooks(
+        on_open=on_open,
+        on_error=on_error,
+        on_comment=on_comment,
+        until=until,
+        idle_timeout=idle_timeout,
+        progress=progress,
+        first_event_timeout=first_event_timeout,
+        resume=resume,
+        cursor=cursor,
+        errors=errors,
+        dedupe=dedupe_window(dedupe),
+    )
     source: EventSource[ResponseT] = source_for_request(
         client,
         method,
@@ -117,6 +144,12 @@ async def aconnect_sse(
     on_open: Optional[Callable[[Any], Union[object, Awaitable[object]]]] = None,
     on_error: Optional[Callable[[StreamFailure], Union[Optional[float], Awaitable[Optional[float]]]]] = None,
     on_comment: Optional[Callable[[str], Union[object, Awaitable[object]]]] = None,
+    progress: Optional[Until] = None,
+    first_event_timeout: Optional[float] = None,
+    resume: Optional[Callable[[StreamFailure], Any]] = None,
+    cursor: Optional[Callable[[ServerSentEvent], Any]] = None,
+    errors: Optional[Callable[[ServerSentEvent], Optional[BaseException]]] = None,
+    dedupe: Union[bool, int] = False,
     **kwargs: Any,
 ) -> AsyncIterator[EventSource[ResponseT]]:
     """The async twin of `connect_sse`; its hooks may be sync or async functions.
@@ -125,7 +158,19 @@ async def aconnect_sse(
     ...     async for sse in source:
     ...         print(sse.data)
     """
-    hooks = Hooks(on_open=on_open, on_error=on_error, on_comment=on_comment, until=until, idle_timeout=idle_timeout)
+    hooks = Hooks(
+        on_open=on_open,
+        on_error=on_error,
+        on_comment=on_comment,
+        until=until,
+        idle_timeout=idle_timeout,
+        progress=progress,
+        first_event_timeout=first_event_timeout,
+        resume=resume,
+        cursor=cursor,
+        errors=errors,
+        dedupe=dedupe_window(dedupe),
+    )
     source: EventSource[ResponseT] = source_for_request(
         client,
         method,

@@ -23,8 +23,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import httpx
 
 from ._api import connect_sse
-from ._exceptions import SSEError
-from ._lifecycle import IDEMPOTENT_METHODS, IdleTimeout, StreamFailure
+from ._exceptions import SSEError, StreamStalled
+from ._lifecycle import IDEMPOTENT_METHODS, StreamFailure
 from ._reconnect import Reconnect
 from ._terminal import PROG, Printer, escape, library_notices, notice, wants_colour
 from ._version import __version__, compiled_note
@@ -366,7 +366,7 @@ def classify(error: BaseException, url: str, proxy: Optional[str]) -> Failed:
     if isinstance(error, MaxTime):
         return Failed(28, "--max-time reached")
     if isinstance(error, SSEError):
-        if isinstance(error.__cause__, IdleTimeout):
+        if isinstance(error, StreamStalled):
             return Failed(28, text)
         if "max_event_size" in text:
             return Failed(63, f"{text} (--max-event-size)")

@@ -5,11 +5,14 @@ Exception tree (httpx's own on the left)::
     httpx.HTTPError
     └── httpx.TransportError
         └── SSEError            the response is not an event stream,
-                                an event exceeded max_event_size,
-                                no event for idle_timeout (not reconnecting),
-                                the stream was cut short before until=,
-                                a POST would be replayed from the start,
-                                or reconnection gave up
+            │                   an event exceeded max_event_size,
+            │                   the stream was cut short before until=,
+            │                   a POST would be sent again,
+            │                   or reconnection gave up
+            ├── StreamStalled   no progress event for idle_timeout or
+            │                   first_event_timeout (also an httpx.ReadTimeout)
+            ├── ResumeExpired   a resume request answered 404, 409 or 410
+            └── StreamError     an error the server sent inside the stream (errors=)
 
 Network failures are not wrapped: they surface as httpx's own exceptions
 (httpx.ReadError, httpx.ReadTimeout, ...) when not reconnecting.
@@ -17,9 +20,12 @@ Network failures are not wrapped: they surface as httpx's own exceptions
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import httpx
+
+if TYPE_CHECKING:
+    from ._models import ServerSentEvent
 
 
 class SSEError(httpx.TransportError):
@@ -48,6 +54,79 @@ class SSEError(httpx.TransportError):
             request = request_of(response)
         super().__init__(message, request=request)
         self.response = response
+
+
+class StreamStalled(SSEError, httpx.ReadTimeout):
+    """The stream is open but not moving: no progress event for ``timeout`` seconds.
+
+    ``kind`` is ``"first_event"`` (none since the request was sent: ``first_event_timeout``)
+    or ``"idle"`` (none since the last one: ``idle_timeout``). Comments never count, nor
+    events that ``progress=`` says are not progress. When reconnecting it is the
+    failure's ``error`` and is retried like a drop; otherwise it is raised. It is also
+    an `httpx.ReadTimeout`, which is what it is.
+
+    >>> try:  # doctest: +SKIP
+    ...     with connect_sse(client, "POST", url, json=body, first_event_timeout=30) as source:
+    ...         for sse in source:
+    ...             print(sse.data)
+    ... except StreamStalled as stall:
+    ...     print(f"no answer: {stall.kind} after {stall.timeout}s")
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: float,
+        kind: str,
+        request: Optional[httpx.Request] = None,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        super().__init__(message, request=request, response=response)
+        self.timeout = timeout
+        self.kind = kind
+
+
+class ResumeExpired(SSEError):
+    """A ``resume=`` request was answered 404, 409 or 410: the server no longer holds the
+    stream. Raised at once, never retried: fetch the result afresh.
+
+    >>> try:  # doctest: +SKIP
+    ...     with connect_sse(client, "GET", url, reconnect=True, resume=resume) as source:
+    ...         for sse in source:
+    ...             print(sse.data)
+    ... except ResumeExpired as expired:
+    ...     print("gone:", expired.response.status_code)
+    """
+
+
+class StreamError(SSEError):
+    """An error the server sent inside a stream that had answered 200, as ``errors=``
+    recognises it: ``event`` is the event that carried it.
+
+    ``retryable=True`` says the server did not serve the request (an overload, say): when
+    reconnecting it is sent again, but only while no progress event from that request
+    has reached the caller; after that, or when not reconnecting, it is raised.
+
+    >>> def errors(sse: ServerSentEvent) -> StreamError | None:  # doctest: +SKIP
+    ...     if sse.event == "error":
+    ...         kind = sse.json()["error"]["type"]
+    ...         return StreamError(kind, event=sse, retryable=kind == "overloaded_error")
+    ...     return None
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event: Optional[ServerSentEvent] = None,
+        retryable: bool = False,
+        request: Optional[httpx.Request] = None,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        super().__init__(message, request=request, response=response)
+        self.event = event
+        self.retryable = retryable
 
 
 BODY_PREVIEW_BYTES = 200

@@ -35,7 +35,9 @@ class StreamFailure:
     counts consecutive failures from 1; ``delay`` is the wait (seconds) the policy
     proposes before reconnecting; ``last_event_id`` is what the reconnect will send;
     ``reason`` says what happened in words; ``elapsed`` is how long (seconds) the
-    failures in a row have lasted.
+    failures in a row have lasted; ``cursor`` is the position to resume from: what
+    ``cursor=`` last extracted, else the last event ID (``None`` when ``cursor=``
+    found none yet).
 
     >>> def on_error(failure: StreamFailure) -> float | None:  # doctest: +SKIP
     ...     if failure.attempt > 5:
@@ -49,17 +51,16 @@ class StreamFailure:
     last_event_id: str
     reason: str
     elapsed: float = 0.0
-
-
-class IdleTimeout(httpx.ReadTimeout):
-    """No event arrived for ``idle_timeout`` seconds (comments do not count)."""
+    cursor: Optional[str] = None
 
 
 class Lifecycle:
     """Decides, for one event source, what follows each thing that happens to it.
 
     ``policy`` is ``None`` when not reconnecting: then failures raise. ``until`` is the
-    terminal-event predicate; ``clock`` is monotonic seconds.
+    terminal-event predicate; ``clock`` is monotonic seconds. ``idempotency_key``: the
+    request carries one; ``resumable``: a ``resume=`` factory can continue the stream
+    by another request.
     """
 
     def __init__(
@@ -68,7 +69,8 @@ class Lifecycle:
         *,
         method: str = "GET",
         until: Optional[Callable[..., object]] = None,
-        resuming: bool = False,
+        idempotency_key: bool = False,
+        resumable: bool = False,
         clock: Callable[[], float] = time.monotonic,
         random_fraction: Callable[[], float] = random.random,
         error_type: Type[SSEError] = SSEError,
@@ -78,11 +80,15 @@ class Lifecycle:
         self.until = until
         self.clock = clock
         self._random_fraction = random_fraction
-        self._unsafe_to_replay = method.upper() not in IDEMPOTENT_METHODS
-        self.attempt = 0  # consecutive failures, since the last connection that delivered events
+        self.method = method.upper()
+        self._unsafe_to_replay = self.method not in IDEMPOTENT_METHODS and not idempotency_key
+        self.resumable = resumable
+        self.attempt = 0  # consecutive failures, since the last connection that made progress
         self.reconnects = 0
         self.opened = 0  # responses that passed the stream checks
-        self.delivered_any = resuming  # a resumed stream has delivered events before us
+        # A non-idempotent request got a 2xx: the server took it (and may bill it), so it
+        # is not sent again unless something says that is safe.
+        self.billed = False
         self.finished = False
         self._failing_since = 0.0
 
@@ -91,6 +97,8 @@ class Lifecycle:
     def response_verdict(self, response: httpx.Response) -> Verdict:
         """A response arrived: is it a stream to read, the end, or a refusal?"""
         verdict = classify(response)
+        if self._unsafe_to_replay and 200 <= response.status_code < 300:
+            self.billed = True
         if verdict is Verdict.STREAM:
             self.opened += 1
         elif verdict is Verdict.NO_CONTENT:
@@ -98,9 +106,8 @@ class Lifecycle:
         return verdict
 
     def delivered(self) -> None:
-        """A connection delivered events: the next failure starts the backoff afresh."""
+        """A connection delivered progress events: the next failure starts the backoff afresh."""
         self.attempt = 0
-        self.delivered_any = True
 
     def reached_end(self) -> None:
         """The terminal event (``until``) was delivered: nothing more to read."""
@@ -113,7 +120,11 @@ class Lifecycle:
             raise error
 
     def ended(
-        self, last_event_id: str, server_retry_ms: Optional[int], request: Optional[httpx.Request]
+        self,
+        last_event_id: str,
+        server_retry_ms: Optional[int],
+        request: Optional[httpx.Request],
+        cursor: Optional[str] = None,
     ) -> Optional[StreamFailure]:
         """The stream ended cleanly: stop (``None``), raise, or reconnect after a wait."""
         cut_short = self.until is not None and not self.finished
@@ -126,7 +137,9 @@ class Lifecycle:
             self.finished = True
             return None
         reason = "the stream ended before its terminal event" if cut_short else "the stream ended"
-        return self.failed(None, reason, last_event_id=last_event_id, server_retry_ms=server_retry_ms, request=request)
+        return self.failed(
+            None, reason, last_event_id=last_event_id, server_retry_ms=server_retry_ms, request=request, cursor=cursor
+        )
 
     def failed(
         self,
@@ -136,15 +149,19 @@ class Lifecycle:
         last_event_id: str,
         server_retry_ms: Optional[int] = None,
         request: Optional[httpx.Request] = None,
+        cursor: Optional[str] = None,
+        served: bool = True,
     ) -> StreamFailure:
-        """A connection failed (or ended): the failure to report and wait for, or raise."""
+        """A connection failed (or ended): the failure to report and wait for, or raise.
+
+        ``served=False``: the server said it did not serve the request (a retryable
+        in-band error before any progress), so sending it again is safe.
+        """
         if reason is None:
             reason = "the stream ended" if error is None else describe_error(error)
         policy = self.policy
         if policy is None:
             assert error is not None
-            if isinstance(error, IdleTimeout):
-                raise self._error(str(error), request=request) from error
             if self.until is not None and not isinstance(error, SSEError):
                 message = f"the stream was cut short before its terminal event: {reason}"
                 raise self._error(message, request=request) from error
@@ -156,13 +173,8 @@ class Lifecycle:
         elapsed = now - self._failing_since
         if policy.fail_fast and not self.opened and error is not None:
             raise error
-        if self.delivered_any and not last_event_id and self._unsafe_to_replay and not policy.allow_replay:
-            raise self._error(
-                f"not reconnecting ({reason}): the request is not idempotent and the stream set no event id "
-                "to resume from, so reconnecting would send it again and replay the stream from its start; "
-                "pass Reconnect(allow_replay=True) to allow that",
-                request=request,
-            ) from error
+        if served and not self.resumable and self.replay_blocked(last_event_id):
+            raise self.replay_refused(reason, request) from error
         gave_up = None
         if policy.max_attempts is not None and self.attempt > policy.max_attempts:
             gave_up = f"after {policy.max_attempts} attempt(s)"
@@ -182,8 +194,24 @@ class Lifecycle:
             retry_after=retry_after,
             random_fraction=self._random_fraction(),
         )
+        if not served:
+            self.billed = False  # the server refused it: the same request is safe to send again
         return StreamFailure(
-            error, self.attempt, self._within_max_elapsed(delay, elapsed), last_event_id, reason, elapsed
+            error, self.attempt, self._within_max_elapsed(delay, elapsed), last_event_id, reason, elapsed, cursor
+        )
+
+    def replay_blocked(self, last_event_id: str) -> bool:
+        """Whether sending the request again would run a non-idempotent request twice."""
+        assert self.policy is not None
+        return self.billed and not last_event_id and not self.policy.allow_replay
+
+    def replay_refused(self, reason: str, request: Optional[httpx.Request]) -> SSEError:
+        return self._error(
+            f"not reconnecting ({reason}): the {self.method} request got a 2xx, so the server took it, and "
+            "sending it again would run it twice (and bill it twice). It is sent again only when the stream "
+            "set an event id to resume from, when resume= gives another request to continue with, when the "
+            "request carries an Idempotency-Key header, or with Reconnect(allow_replay=True)",
+            request=request,
         )
 
     def _within_max_elapsed(self, wait: float, elapsed: float) -> float:
@@ -205,7 +233,10 @@ class Lifecycle:
             raise TypeError(f"on_error must return None or a number of seconds to wait, not {chosen!r}")
         self.reconnects += 1
         resume = f", Last-Event-ID: {failure.last_event_id}" if failure.last_event_id else ""
-        logger.info("reconnecting in %.3fs (attempt %d%s): %s", wait, failure.attempt, resume, failure.reason)
+        # A drop after a connection that made progress is the stream working as meant; a
+        # connection that keeps failing (a typo'd port, a server down) must not be silent.
+        level = logging.INFO if failure.attempt == 1 and self.opened else logging.WARNING
+        logger.log(level, "reconnecting in %.3fs (attempt %d%s): %s", wait, failure.attempt, resume, failure.reason)
         return wait
 
     def base_delay(self, server_retry_ms: Optional[int]) -> Optional[float]:

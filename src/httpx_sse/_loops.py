@@ -17,7 +17,9 @@ import httpx
 
 from ._body import aclose, async_chunks, sync_chunks
 from ._exceptions import SSEError
+from ._gate import InBand
 from ._hooks import call_async, call_sync, caused_by
+from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent, SSEComment
 from ._response import Verdict, aread_body_start, read_body_start
 from ._stream import StreamState
@@ -74,7 +76,7 @@ def connect(state: StreamState) -> Generator[Command, Any, None]:
     try:
         state.response = state.latest = yield Send(request)
     except state.lib.retryable as error:
-        state.pending_failure = state.failed(error, request)
+        state.pending_failure = state.send_failed(error, request)
     except SSEError as error:
         state.pending_failure = state.refused_error(error)
 
@@ -89,30 +91,7 @@ def steps(state: StreamState) -> Generator[Command, Any, None]:
             if response is None:
                 yield from connect(state)
                 continue
-            last_before = state.last
-            try:
-                verdict = life.response_verdict(response)
-                if verdict is Verdict.NO_CONTENT:
-                    yield Release(response)
-                    return
-                if verdict is Verdict.STREAM:
-                    if hooks.on_open is not None:
-                        yield Hook(hooks.on_open, response)
-                    state.opened(response)
-                    yield Stream(response)
-                    failure = None if life.finished else state.ended(response, last_before)
-                else:
-                    failure = state.refused(response, (yield BodyStart(response)))
-            except state.lib.retryable as error:
-                failure = state.read_failure(error, response, last_before)
-            except SSEError as error:
-                state.with_request(error, response)
-                yield Release(response)
-                raise
-            except Exception:
-                yield Release(response)  # a hook raised: no connection is left open
-                raise
-            yield Release(response)
+            failure = yield from read(state, response)
             if failure is None:
                 return
         chosen = None
@@ -122,6 +101,46 @@ def steps(state: StreamState) -> Generator[Command, Any, None]:
             except Exception as error:
                 raise caused_by(error, failure)  # noqa: B904  (the cause is the failure's)
         yield Sleep(state.wait(failure, chosen))
+        if state.resumes():
+            assert hooks.resume is not None
+            state.resume_with((yield Hook(hooks.resume, failure)), failure)
+
+
+def read(state: StreamState, response: httpx.Response) -> Generator[Command, Any, Optional[StreamFailure]]:
+    """One response, read to its end: the failure that follows it, or ``None`` when the stream is done."""
+    life = state.life
+    failure: Optional[StreamFailure] = None
+    in_band: Optional[BaseException] = None
+    try:
+        verdict = life.response_verdict(response)
+        if verdict is Verdict.NO_CONTENT:
+            state.tally.ended("no_content")
+        elif verdict is Verdict.STREAM:
+            if state.hooks.on_open is not None:
+                yield Hook(state.hooks.on_open, response)
+            state.opened(response)
+            yield Stream(response)
+            failure = None if life.finished else state.ended(response)
+        else:
+            failure = state.refused(response, (yield BodyStart(response)))
+    except InBand as raised:
+        in_band = raised.error
+    except state.lib.retryable as error:
+        failure = state.read_failure(error, response)
+    except SSEError as error:
+        state.with_request(error, response)
+        yield Release(response)
+        raise
+    except Exception:
+        yield Release(response)  # a hook raised: no connection is left open
+        raise
+    if in_band is not None:
+        if not state.retries_in_band(in_band, response):
+            yield Release(response)
+            raise in_band
+        failure = state.read_failure(in_band, response, served=False)
+    yield Release(response)
+    return failure
 
 
 def _stop(state: StreamState, plan: Generator[Command, Any, None]) -> Optional[httpx.Response]:
@@ -149,6 +168,9 @@ def perform(state: StreamState, plan: Generator[Command, Any, None]) -> Generato
             command = plan.send(result) if error is None else plan.throw(error)
         except StopIteration:
             return
+        except BaseException:
+            state.tally.ended("error")
+            raise
         result = error = None
         try:
             if isinstance(command, Stream):
@@ -159,9 +181,12 @@ def perform(state: StreamState, plan: Generator[Command, Any, None]) -> Generato
                 # The usual stream, read here rather than in a generator of its own:
                 # one frame fewer to resume for each event.
                 feed = state.decoder.feed
+                tally = state.tally
                 for chunk in chunks:
+                    tally.bytes += len(chunk)
                     events = feed(chunk)
                     if events:
+                        state.arrived(events)
                         # A chunk's events go out in one delegation, not one loop turn
                         # each; the iterator tells how far the consumer got.
                         batch = iter(events)
@@ -197,6 +222,7 @@ def _stream_watched(
     """A stream read with comments, the idle timer or a terminal event in play: item by item."""
     hooks = state.hooks
     until = hooks.until
+    gate = state.gate
     for chunk in chunks:
         items = state.decode_watched(chunk, response)
         state.mid_chunk = True
@@ -204,6 +230,7 @@ def _stream_watched(
             if isinstance(item, SSEComment):
                 call_sync(hooks.on_comment, item)  # type: ignore[arg-type]
                 continue
+            gate.admit(item)
             state.last = item
             yield item
             if until is not None and state.is_terminal(item):
@@ -235,6 +262,9 @@ async def aperform(state: StreamState, plan: Generator[Command, Any, None]) -> A
             command = plan.send(result) if error is None else plan.throw(error)
         except StopIteration:
             return
+        except BaseException:
+            state.tally.ended("error")
+            raise
         result = error = None
         watched: Optional[AsyncGenerator[ServerSentEvent, None]] = None
         try:
@@ -246,9 +276,12 @@ async def aperform(state: StreamState, plan: Generator[Command, Any, None]) -> A
                         yield event
                     continue
                 feed = state.decoder.feed  # as in `perform`
+                tally = state.tally
                 async for chunk in chunks:
+                    tally.bytes += len(chunk)
                     events = feed(chunk)
                     if events:
+                        state.arrived(events)
                         batch = iter(events)
                         state.handing = events, batch
                         for event in batch:
@@ -285,6 +318,7 @@ async def _astream_watched(
 ) -> AsyncGenerator[ServerSentEvent, None]:
     hooks = state.hooks
     until = hooks.until
+    gate = state.gate
     async for chunk in chunks:
         items = state.decode_watched(chunk, response)
         state.mid_chunk = True
@@ -292,6 +326,7 @@ async def _astream_watched(
             if isinstance(item, SSEComment):
                 await call_async(hooks.on_comment, item)  # type: ignore[arg-type]
                 continue
+            gate.admit(item)
             state.last = item
             yield item
             if until is not None and state.is_terminal(item):

@@ -17,6 +17,7 @@ from ._libs import library_of
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
 from ._request import RequestPlan, check_caller_last_event_id
+from ._stats import StreamStats
 from ._stream import StreamState
 from ._types import ResponseT
 
@@ -79,6 +80,17 @@ class EventSource(Generic[ResponseT]):
     def reconnects(self) -> int:
         """How many times the stream has reconnected."""
         return self._stream.life.reconnects
+
+    @property
+    def cursor(self) -> Optional[str]:
+        """The position to resume from: what ``cursor=`` extracted last (``None`` before
+        it found one), else the last event ID."""
+        return self._stream.cursor
+
+    @property
+    def stats(self) -> StreamStats:
+        """A snapshot of what the stream has done so far: see `StreamStats`."""
+        return self._stream.stats()
 
     def iter_sse(self) -> Generator[ServerSentEvent, None, None]:
         """Yield the stream's events; when reconnecting, across connections."""

@@ -14,25 +14,31 @@ import socket
 import threading
 import time
 from operator import length_hint
-from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Tuple
 
 import anyio
 import httpx
 
 from ._decoder import SSEDecoder
-from ._exceptions import SSEError, describe_bad_response, request_of
+from ._exceptions import ResumeExpired, SSEError, StreamError, StreamStalled, describe_bad_response, request_of
+from ._gate import EventGate, Item
 from ._hooks import Hooks
-from ._idle import IdleTimer
 from ._libs import Library
 from ._lifecycle import Lifecycle, StreamFailure
-from ._models import ServerSentEvent, SSEComment
+from ._models import ServerSentEvent
 from ._reconnect import Reconnect
-from ._request import RequestPlan
+from ._request import RequestPlan, last_event_id_header
+from ._response import add_request_headers
+from ._stats import StreamStats, Tally
+from ._watchdog import Watchdog
 
 __all__ = ["StreamState"]
 
 # Looked up at call time, so tests can set the clock.
 _clock = time.monotonic
+
+#: What a resume request may be answered when the server no longer holds the stream.
+EXPIRED = frozenset({404, 409, 410})
 
 
 class StreamState:
@@ -70,11 +76,25 @@ class StreamState:
             policy,
             method=method,
             until=hooks.until,
-            resuming=bool(last_event_id),
+            idempotency_key=plan is not None and "idempotency-key" in plan.headers,
+            resumable=hooks.resume is not None,
             clock=_clock,
             error_type=lib.sse_error,
         )
-        self.idle = None if hooks.idle_timeout is None else IdleTimer(hooks.idle_timeout, _clock, lib.read_timeout)
+        self.watchdog: Optional[Watchdog] = None
+        if hooks.idle_timeout is not None or hooks.first_event_timeout is not None:
+            self.watchdog = Watchdog(
+                idle=hooks.idle_timeout,
+                first_event=hooks.first_event_timeout,
+                progress=hooks.progress,
+                clock=_clock,
+                read_timeout=lib.read_timeout,
+                stalled=lib.error(StreamStalled),
+            )
+        self.gate = EventGate(self.decoder, hooks)
+        self.tally = Tally()
+        self.next_request: Optional[httpx.Request] = None  # what resume= gave, for the next connection
+        self.resumed = False  # the request last sent came from resume=
         self.pending_failure: Optional[StreamFailure] = None  # a failed send, for the loop to wait on
         self.last: Optional[ServerSentEvent] = None  # the last event handed out
         self.mid_chunk = False  # events of the current chunk are still being handed out
@@ -103,9 +123,71 @@ class StreamState:
 
     # -- a connection -------------------------------------------------------------------
 
+    @property
+    def cursor(self) -> Optional[str]:
+        """Where to resume from: what ``cursor=`` extracted last, else the last event ID."""
+        return self.gate.cursor if self.hooks.cursor is not None else self.last_event_id
+
+    def stats(self) -> StreamStats:
+        tally = self.tally
+        handed = tally.events - self._not_yet_handed() + self.gate.delivered
+        return StreamStats(
+            connections=self.life.opened,
+            reconnects=self.life.reconnects,
+            events=handed,
+            comments=self.decoder.comments_seen,
+            bytes=tally.bytes,
+            time_to_first_event=tally.time_to_first_event(),
+            longest_gap=tally.longest_gap,
+            end=tally.end,
+        )
+
+    def _not_yet_handed(self) -> int:
+        """Of the fast path's chunk being handed out, the events the caller has not had yet."""
+        return 0 if self.handing is None else length_hint(self.handing[1])
+
+    # -- a connection -------------------------------------------------------------------
+
     def request(self) -> httpx.Request:
-        assert self.plan is not None
-        return self.plan.build(self.decoder.last_event_id)
+        """The next request: what resume= gave, else the caller's, built afresh."""
+        request, self.next_request = self.next_request, None
+        self.resumed = request is not None
+        if request is None:
+            assert self.plan is not None
+            request = self.plan.build(self.decoder.last_event_id)
+        if self.tally.first_sent_at is None:
+            self.tally.first_sent_at = _clock()
+        if self.watchdog is not None:
+            self.watchdog.sent(request)
+        return request
+
+    def send_failed(self, error: BaseException, request: httpx.Request) -> StreamFailure:
+        if self.watchdog is not None:
+            error = self.watchdog.explain(error)
+        return self.failed(error, request)
+
+    def resumes(self) -> bool:
+        """Whether the next connection asks resume= for its request (once a stream opened)."""
+        return self.hooks.resume is not None and self.life.opened > 0
+
+    def resume_with(self, request: object, failure: StreamFailure) -> None:
+        """What resume= returned: the next request, or ``None`` to send the caller's again if safe."""
+        if request is None:
+            if self.life.replay_blocked(self.decoder.last_event_id):
+                raise self.life.replay_refused(f"{failure.reason}; resume= returned None", None) from failure.error
+            return
+        if not isinstance(request, self.lib.request_type):
+            raise TypeError(
+                "resume= must return a request made with client.build_request(...), or None, not "
+                f"{type(request).__name__}"
+            )
+        headers = request.headers
+        add_request_headers(headers)
+        if "last-event-id" not in headers:
+            value = last_event_id_header(self.decoder.last_event_id)
+            if value is not None:
+                headers["Last-Event-ID"] = value.decode("utf-8")
+        self.next_request = request
 
     @property
     def client(self) -> Any:
@@ -118,22 +200,33 @@ class StreamState:
         return self.plan.send_options
 
     def opened(self, response: httpx.Response) -> None:
-        if self.idle is not None:
-            self.idle.start(response)
+        self.gate.connection_started()
+        if self.watchdog is not None:
+            self.watchdog.start(response)
 
-    def decode_watched(self, chunk: bytes, response: httpx.Response) -> List[Union[ServerSentEvent, SSEComment]]:
-        """Decode a chunk for the item-by-item loops: with its comments if a hook wants them; tell the idle timer."""
-        decoder = self.decoder
-        items: List[Union[ServerSentEvent, SSEComment]] = []
-        items += decoder.feed_with_comments(chunk) if self.hooks.on_comment is not None else decoder.feed(chunk)
-        if self.idle is not None:
-            self.idle.after(items, response)
+    def arrived(self, events: List[ServerSentEvent]) -> None:
+        """The fast path's chunk brought events (every one is progress there)."""
+        self.tally.events += len(events)
+        self.tally.progressed(_clock())
+        self.gate.progressed = True
+
+    def decode_watched(self, chunk: bytes, response: httpx.Response) -> List[Item]:
+        """Decode a chunk for the item-by-item loops; tell the watchdog and the tally."""
+        self.tally.bytes += len(chunk)
+        gate = self.gate
+        items = gate.decode(chunk)
+        progressed = any(type(item) is ServerSentEvent and gate.is_progress(item) for item in items)
+        if progressed:
+            self.tally.progressed(_clock())
+        if self.watchdog is not None:
+            self.watchdog.after(progressed, response)
         return items
 
     def is_terminal(self, event: ServerSentEvent) -> bool:
         until = self.hooks.until
         if until is not None and until(event):
             self.life.reached_end()
+            self.tally.ended("terminal")
             return True
         return False
 
@@ -148,11 +241,16 @@ class StreamState:
     # -- how a connection ends ----------------------------------------------------------
 
     def failed(
-        self, error: Optional[BaseException], request: Optional[httpx.Request], reason: Optional[str] = None
+        self, error: Optional[BaseException], request: Optional[httpx.Request], *, served: bool = True
     ) -> StreamFailure:
         decoder = self.decoder
         return self.life.failed(
-            error, reason, last_event_id=decoder.last_event_id, server_retry_ms=decoder.retry, request=request
+            error,
+            last_event_id=decoder.last_event_id,
+            server_retry_ms=decoder.retry,
+            request=request,
+            cursor=self.cursor,
+            served=served,
         )
 
     def refused(self, response: httpx.Response, body_start: bytes) -> StreamFailure:
@@ -160,21 +258,37 @@ class StreamState:
         return self.refused_error(error)
 
     def refused_error(self, error: SSEError) -> StreamFailure:
+        response = error.response
+        if self.resumed and response is not None and response.status_code in EXPIRED:
+            expired = self.lib.error(ResumeExpired)(
+                f"the server no longer holds the stream to resume: {error}", response=response
+            )
+            raise expired from error
         self.life.refused(error)  # raises unless a reconnect may retry it
         return self.failed(error, request_of(error.response) if error.response is not None else None)
 
-    def read_failure(
-        self, error: BaseException, response: httpx.Response, last_before: Optional[ServerSentEvent]
-    ) -> StreamFailure:
+    def read_failure(self, error: BaseException, response: httpx.Response, *, served: bool = True) -> StreamFailure:
         """A read failed: say which failure it is, with the request httpx may have left unset."""
         self.decoder.close()  # an error the decoder still holds (an event too large) comes first
-        if self.last is not last_before:
+        if self.gate.progressed:
             self.life.delivered()
-        if self.idle is not None:
-            error = self.idle.explain(error, response)
+        if self.watchdog is not None:
+            error = self.watchdog.explain(error, response)
         if isinstance(error, self.lib.request_error):
             self.with_request(error, response)
-        return self.failed(error, request_of(response))
+        return self.failed(error, request_of(response), served=served)
+
+    def retries_in_band(self, error: BaseException, response: httpx.Response) -> bool:
+        """An error the server sent in the stream (errors=): retried only when it says it may
+        be and no progress event of this request reached the caller yet."""
+        if isinstance(error, SSEError):
+            self.with_request(error, response)
+        return (
+            isinstance(error, StreamError)
+            and error.retryable
+            and self.life.policy is not None
+            and not self.gate.progressed
+        )
 
     def with_request(self, error: BaseException, response: httpx.Response) -> None:
         """Give an error the request (and response) it concerns, as httpx does for its own."""
@@ -189,11 +303,14 @@ class StreamState:
             if error.response is None:
                 error.response = response
 
-    def ended(self, response: httpx.Response, last_before: Optional[ServerSentEvent]) -> Optional[StreamFailure]:
+    def ended(self, response: httpx.Response) -> Optional[StreamFailure]:
         self.decoder.close()  # the spec's end of stream; raises an error the decoder still holds
-        if self.last is not last_before:
+        if self.gate.progressed:
             self.life.delivered()
-        return self.life.ended(self.decoder.last_event_id, self.decoder.retry, request_of(response))
+        failure = self.life.ended(self.decoder.last_event_id, self.decoder.retry, request_of(response), self.cursor)
+        if failure is None:
+            self.tally.ended("closed")
+        return failure
 
     def wait(self, failure: StreamFailure, chosen: object) -> float:
         wait = self.life.wait_for(failure, chosen)
@@ -204,6 +321,7 @@ class StreamState:
 
     def stop(self) -> None:
         """close() or aclose() was called: the loops end at their next step."""
+        self.tally.ended("closed")
         self.stopping.set()
 
     def interrupt(self) -> None:

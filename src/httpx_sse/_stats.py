@@ -1,0 +1,68 @@
+"""What a stream has done so far, counted as it is read, and the snapshot users see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+__all__ = ["StreamStats", "Tally"]
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    """A snapshot of one `EventSource` (``source.stats``).
+
+    ``connections``: responses that opened as event streams; ``reconnects``; ``events``
+    handed to the caller; ``comments`` (heartbeats included); ``bytes`` of body read;
+    ``time_to_first_event``: seconds from the first request to the first event, or
+    ``None``; ``longest_gap``: the longest wait (seconds) between two progress events,
+    reconnects included; ``end``: why it stopped: ``"terminal"`` (the ``until`` event),
+    ``"no_content"`` (a 204), ``"closed"`` (closed, or a stream that ended when not
+    reconnecting), ``"error"``, or ``None`` while it may go on.
+
+    >>> with connect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
+    ...     for sse in source:
+    ...         pass
+    ...     print(source.stats.events, source.stats.reconnects, source.stats.time_to_first_event)
+    """
+
+    connections: int = 0
+    reconnects: int = 0
+    events: int = 0
+    comments: int = 0
+    bytes: int = 0
+    time_to_first_event: Optional[float] = None
+    longest_gap: float = 0.0
+    end: Optional[str] = None
+
+
+class Tally:
+    """The running counts a stream keeps: cheap to update, once per chunk or per event."""
+
+    __slots__ = ("bytes", "end", "events", "first_event_at", "first_sent_at", "longest_gap", "progress_at")
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.events = 0  # handed out (the fast path counts a chunk's events as they arrive)
+        self.first_sent_at: Optional[float] = None
+        self.first_event_at: Optional[float] = None
+        self.progress_at = 0.0
+        self.longest_gap = 0.0
+        self.end: Optional[str] = None
+
+    def progressed(self, now: float) -> None:
+        """A progress event arrived."""
+        if self.first_event_at is None:
+            self.first_event_at = now
+        elif now - self.progress_at > self.longest_gap:
+            self.longest_gap = now - self.progress_at
+        self.progress_at = now
+
+    def ended(self, why: str) -> None:
+        if self.end is None:
+            self.end = why
+
+    def time_to_first_event(self) -> Optional[float]:
+        if self.first_event_at is None or self.first_sent_at is None:
+            return None
+        return self.first_event_at - self.first_sent_at
