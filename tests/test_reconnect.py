@@ -126,9 +126,12 @@ def read(
     kwargs.setdefault("reconnect", Reconnect(initial_delay=0.001, jitter=0.0, max_attempts=50))
     client_options = {"timeout": kwargs.pop("timeout", 5.0), "auth": kwargs.pop("client_auth", None)}
     run = Run(waits=waits)
+    stats: Optional[List[Any]] = kwargs.pop("stats", None)  # gets the source's stats when iteration ends
 
     def note(source: EventSource) -> None:
         run.reconnects, run.last_event_id, run.retry_delay = source.reconnects, source.last_event_id, source.retry_delay
+        if stats is not None:
+            stats.append(source.stats)
         try:
             run.status = source.response.status_code
         except RuntimeError:
