@@ -44,9 +44,9 @@ def test_terminal_escapes_from_the_server_are_shown_escaped(server: str) -> None
 
 
 def test_a_huge_retry_does_not_crash_the_command(server: str) -> None:
-    # The stream ends after two events: the next wait is the server's (capped) retry.
+    # The stream ends after two events: with --reconnect the next wait is the server's (capped) retry.
     process = subprocess.Popen(
-        [*COMMAND, f"{server}/hostile"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*COMMAND, f"{server}/hostile", "--reconnect"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     time.sleep(2)
     process.send_signal(signal.SIGINT)
@@ -159,7 +159,11 @@ def test_a_url_without_a_scheme_is_http_as_in_curl(server: str) -> None:
 def test_the_demo_says_why_it_ended() -> None:
     result = run("--demo", "--data-only")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip().splitlines()[-1].endswith("the server answered 204 No Content: the stream is over")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("the server ended the stream (--reconnect resumes it after id '10')")
+    )
 
 
 def test_a_decompression_bomb_is_one_clear_line(server: str) -> None:

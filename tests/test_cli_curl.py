@@ -37,16 +37,67 @@ def test_reconnect_forces_a_reconnect_after_a_clean_end(example_server: str) -> 
     assert result.stdout == "1\n2\n3\n4\n5\n1\n2\n"
 
 
-def test_a_stream_with_ids_is_resumed_after_its_end() -> None:
+def test_a_stream_with_ids_that_ends_cleanly_ends_the_command() -> None:
+    # A server that ignores Last-Event-ID would otherwise send the same events forever.
+    ids_then_end = Reply(body=b"retry: 1\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n")
+    with ScriptedServer(lambda index, seen: ids_then_end) as server:
+        result = run(server.url, "--data-only")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a\nb\n" and server.last_event_ids == [None]
+
+
+def test_reconnect_resumes_a_stream_with_ids_after_its_end() -> None:
     def script(index: int, seen: Any) -> Reply:
         if index == 0:
             return Reply(body=b"retry: 1\nid: 1\ndata: a\n\n")
         return Reply(status=204, headers={})
 
     with ScriptedServer(script) as server:
-        result = run(server.url, "--data-only")
+        result = run(server.url, "--data-only", "--reconnect")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "a\n" and server.last_event_ids == [None, "1"]
+
+
+def test_a_drop_is_still_resumed_from_the_last_id() -> None:
+    def script(index: int, seen: Any) -> Reply:
+        if index == 0:
+            return Reply(body=b"retry: 1\nid: 1\ndata: a\n\n", then="reset")
+        return Reply(body=b"id: 2\ndata: b\n\n")
+
+    with ScriptedServer(script) as server:
+        result = run(server.url, "--data-only")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a\nb\n" and server.last_event_ids == [None, "1"]
+
+
+def test_until_ends_the_command_at_the_terminal_event() -> None:
+    answer = b'data: {"delta": "Hel"}\n\ndata: {"delta": "lo"}\n\ndata: [DONE]\n\n'
+    with ScriptedServer(lambda index, seen: Reply(body=answer, then="silent")) as server:
+        started = time.monotonic()
+        result = run(server.url, "--data-only", "--until", "[DONE]", "--json", "{}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[DONE]" and len(result.stdout.splitlines()) == 3
+    assert time.monotonic() - started < 10  # not the 60 s read timeout
+    assert len(server.requests) == 1
+
+
+def test_until_a_stream_that_ends_before_the_terminal_event_is_cut_short() -> None:
+    with ScriptedServer(lambda index, seen: Reply(body=b"data: partial\n\n")) as server:
+        result = run(server.url, "--data-only", "--until", "[DONE]")
+    assert result.returncode == 18, result.stderr
+    assert "cut short" in result.stderr and result.stdout == "partial\n"
+    assert_no_traceback(result)
+
+
+def test_a_post_that_got_a_200_and_dropped_before_any_event_is_not_sent_again() -> None:
+    def script(index: int, seen: Any) -> Reply:
+        return Reply(body=b": accepted\n\n", then="reset") if index == 0 else Reply(body=b"data: again\n\n")
+
+    with ScriptedServer(script) as server:
+        result = run(server.url, "--data-only", "--json", '{"prompt": "hi"}')
+    assert result.returncode != 0 and "not sending the POST again" in result.stderr, result.stderr
+    assert len(server.requests) == 1
+    assert_no_traceback(result)
 
 
 # -- the request -----------------------------------------------------------------------

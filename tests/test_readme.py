@@ -92,6 +92,12 @@ def test_readme_example_runs(
             "6 tick 6",
             "reconnecting after: the stream ended",  # then 204 No Content: the end
         ]
+    elif "localhost:8002/v1/messages" in BLOCKS[index]:
+        assert output == ["You asked: hello", "reconnects: 1 end: terminal"]  # overloaded first, then retried
+    elif "localhost:8002/v1/responses" in BLOCKS[index]:
+        assert output == ["You asked: hello"]  # half from the POST, the rest from the resume request
+    elif "localhost:8002/replaying" in BLOCKS[index]:
+        assert output == [str([f"event {n}" for n in range(1, 6)])]  # each once, though sent again
     elif "localhost:8000" in BLOCKS[index]:
         # The original README's server: the numbers 1 to 5, as "message" events.
         assert [line.split()[:2] for line in output] == [["message", str(n)] for n in range(1, 6)]

@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     reconnect.add_argument("--no-reconnect", action="store_true", help="exit when the connection ends or drops")
     add("--last-event-id", metavar="ID", help="resume after this event ID (sends Last-Event-ID)")
     add("--max-events", type=int, metavar="N", help="exit after N events")
+    add("--until", metavar="DATA", help="exit after the event whose data is DATA (as [DONE] ends an LLM answer)")
     add("--max-event-size", type=int, metavar="BYTES", help="the most one event may hold (default 64 MiB)")
     add(
         "--timeout",
@@ -290,16 +291,34 @@ def tail(args: argparse.Namespace, url: str) -> int:
         # Replays are the command's own call (below), made before the library's.
         reconnect = Reconnect(fail_fast=args.retry is None, max_attempts=args.retry, allow_replay=True)
     count = 0
+    opened = False  # a response opened as a stream: a POST was taken (and maybe billed)
+    safe_to_send_again = method.upper() in IDEMPOTENT_METHODS or any(
+        name.lower() == "idempotency-key" for name, _ in headers
+    )
+
+    def on_open(response: httpx.Response) -> None:
+        nonlocal opened
+        opened = True
+        if args.include or args.verbose:
+            show_response(response, "< " if args.verbose else "")
 
     def on_error(failure: StreamFailure) -> None:
+        if failure.error is None and not args.reconnect:
+            # A stream that ends cleanly is done, as curl is when a body ends, ids or not
+            # (a server that ignores Last-Event-ID would send the same events forever);
+            # unless the answer is not complete yet.
+            if args.until is None:
+                if failure.last_event_id and not args.silent:
+                    notice(f"the server ended the stream (--reconnect resumes it after id {failure.last_event_id!r})")
+                raise CleanEnd
+            if not failure.last_event_id:
+                raise SSEError(f"the stream ended before the event --until {args.until!r} waits for: cut short")
         if failure.last_event_id or args.reconnect:
             return  # something to resume, or asked to reconnect anyway
-        if failure.error is None:
-            raise CleanEnd  # nothing to resume: done, as curl is when a body ends
-        if count and method.upper() not in IDEMPOTENT_METHODS:
+        if opened and not safe_to_send_again:
             raise SSEError(
-                f"not sending the {method} again after {failure.reason}: the stream set no id to resume from "
-                "(--reconnect sends it again)"
+                f"not sending the {method} again after {failure.reason}: the server took it and the stream set "
+                "no id to resume from (--reconnect sends it again)"
             )
 
     event_hooks = {"request": [show_request]} if args.verbose else {}
@@ -315,9 +334,8 @@ def tail(args: argparse.Namespace, url: str) -> int:
                     headers=headers,
                     content=body.content,
                     on_error=on_error,
-                    on_open=(lambda response: show_response(response, "< " if args.verbose else ""))
-                    if args.include or args.verbose
-                    else None,
+                    on_open=on_open,
+                    until=None if args.until is None else (lambda event: event.data == args.until),
                     **({} if args.max_event_size is None else {"max_event_size": args.max_event_size}),
                 ) as source:
                     for event in source:
