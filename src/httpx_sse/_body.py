@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from typing import Any, AsyncIterator, Iterator, Optional
 
 import httpx
@@ -70,3 +72,19 @@ async def aclose(response: httpx.Response, chunks: Optional[AsyncIterator[bytes]
                 pass
         except Exception:  # a closed stream may say so; it is closed either way
             pass
+
+
+def wake_reader(response: httpx.Response) -> None:
+    """Make a read blocked on ``response``'s connection return, from another thread or task."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    # A socket of any kind (the standard one, asyncio's or trio's wrapper of it).
+    shutdown = getattr(sock, "shutdown", None)
+    if shutdown is not None and response.http_version != "HTTP/2":
+        # The reader sees the end of the connection at once, sync or async. (An HTTP/2
+        # connection may carry other streams: those are left alone.)
+        with contextlib.suppress(OSError):
+            shutdown(socket.SHUT_RDWR)
+    else:
+        with contextlib.suppress(Exception):  # the reader's own close will follow
+            response.close()

@@ -101,7 +101,7 @@ def steps(state: StreamState) -> Generator[Command, Any, None]:
             except Exception as error:
                 raise caused_by(error, failure)  # noqa: B904  (the cause is the failure's)
         yield Sleep(state.wait(failure, chosen))
-        if state.resumes():
+        if state.resumption.wanted():
             assert hooks.resume is not None
             state.resume_with((yield Hook(hooks.resume, failure)), failure)
 

@@ -62,7 +62,19 @@ class Tally:
         if self.end is None:
             self.end = why
 
-    def time_to_first_event(self) -> Optional[float]:
-        if self.first_event_at is None or self.first_sent_at is None:
-            return None
-        return self.first_event_at - self.first_sent_at
+    def snapshot(self, connections: int, reconnects: int, *, events: int, comments: int) -> StreamStats:
+        """The stats, with what the tally does not count itself: ``events`` handed out
+        besides the fast path's (which may be negative: not all of a chunk's yet)."""
+        first_event = None
+        if self.first_event_at is not None and self.first_sent_at is not None:
+            first_event = self.first_event_at - self.first_sent_at
+        return StreamStats(
+            connections=connections,
+            reconnects=reconnects,
+            events=self.events + events,
+            comments=comments,
+            bytes=self.bytes,
+            time_to_first_event=first_event,
+            longest_gap=self.longest_gap,
+            end=self.end,
+        )

@@ -9,8 +9,6 @@ connection, and how far the caller got through the events of a chunk. The loops
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 import time
 from operator import length_hint
@@ -19,16 +17,17 @@ from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Tuple
 import anyio
 import httpx
 
+from ._body import wake_reader
 from ._decoder import SSEDecoder
-from ._exceptions import ResumeExpired, SSEError, StreamError, StreamStalled, describe_bad_response, request_of
+from ._exceptions import SSEError, StreamError, describe_bad_response, request_of
 from ._gate import EventGate, Item
 from ._hooks import Hooks
 from ._libs import Library
 from ._lifecycle import Lifecycle, StreamFailure
 from ._models import ServerSentEvent
 from ._reconnect import Reconnect
-from ._request import RequestPlan, last_event_id_header
-from ._response import add_request_headers
+from ._request import RequestPlan
+from ._resume import Resumption
 from ._stats import StreamStats, Tally
 from ._watchdog import Watchdog
 
@@ -36,9 +35,6 @@ __all__ = ["StreamState"]
 
 # Looked up at call time, so tests can set the clock.
 _clock = time.monotonic
-
-#: What a resume request may be answered when the server no longer holds the stream.
-EXPIRED = frozenset({404, 409, 410})
 
 
 class StreamState:
@@ -81,20 +77,10 @@ class StreamState:
             clock=_clock,
             error_type=lib.sse_error,
         )
-        self.watchdog: Optional[Watchdog] = None
-        if hooks.idle_timeout is not None or hooks.first_event_timeout is not None:
-            self.watchdog = Watchdog(
-                idle=hooks.idle_timeout,
-                first_event=hooks.first_event_timeout,
-                progress=hooks.progress,
-                clock=_clock,
-                read_timeout=lib.read_timeout,
-                stalled=lib.error(StreamStalled),
-            )
+        self.watchdog = Watchdog.of(hooks, lib, _clock)
         self.gate = EventGate(self.decoder, hooks)
         self.tally = Tally()
-        self.next_request: Optional[httpx.Request] = None  # what resume= gave, for the next connection
-        self.resumed = False  # the request last sent came from resume=
+        self.resumption = Resumption(hooks.resume, lib, self.life)
         self.pending_failure: Optional[StreamFailure] = None  # a failed send, for the loop to wait on
         self.last: Optional[ServerSentEvent] = None  # the last event handed out
         self.mid_chunk = False  # events of the current chunk are still being handed out
@@ -121,37 +107,25 @@ class StreamState:
             return events[count - 1] if count else self.last
         return self.last if self.mid_chunk else None
 
-    # -- a connection -------------------------------------------------------------------
-
     @property
     def cursor(self) -> Optional[str]:
         """Where to resume from: what ``cursor=`` extracted last, else the last event ID."""
         return self.gate.cursor if self.hooks.cursor is not None else self.last_event_id
 
     def stats(self) -> StreamStats:
-        tally = self.tally
-        handed = tally.events - self._not_yet_handed() + self.gate.delivered
-        return StreamStats(
-            connections=self.life.opened,
-            reconnects=self.life.reconnects,
-            events=handed,
+        not_yet_handed = 0 if self.handing is None else length_hint(self.handing[1])
+        return self.tally.snapshot(
+            self.life.opened,
+            self.life.reconnects,
+            events=self.gate.delivered - not_yet_handed,
             comments=self.decoder.comments_seen,
-            bytes=tally.bytes,
-            time_to_first_event=tally.time_to_first_event(),
-            longest_gap=tally.longest_gap,
-            end=tally.end,
         )
-
-    def _not_yet_handed(self) -> int:
-        """Of the fast path's chunk being handed out, the events the caller has not had yet."""
-        return 0 if self.handing is None else length_hint(self.handing[1])
 
     # -- a connection -------------------------------------------------------------------
 
     def request(self) -> httpx.Request:
         """The next request: what resume= gave, else the caller's, built afresh."""
-        request, self.next_request = self.next_request, None
-        self.resumed = request is not None
+        request = self.resumption.next_request()
         if request is None:
             assert self.plan is not None
             request = self.plan.build(self.decoder.last_event_id)
@@ -166,28 +140,8 @@ class StreamState:
             error = self.watchdog.explain(error)
         return self.failed(error, request)
 
-    def resumes(self) -> bool:
-        """Whether the next connection asks resume= for its request (once a stream opened)."""
-        return self.hooks.resume is not None and self.life.opened > 0
-
     def resume_with(self, request: object, failure: StreamFailure) -> None:
-        """What resume= returned: the next request, or ``None`` to send the caller's again if safe."""
-        if request is None:
-            if self.life.replay_blocked(self.decoder.last_event_id):
-                raise self.life.replay_refused(f"{failure.reason}; resume= returned None", None) from failure.error
-            return
-        if not isinstance(request, self.lib.request_type):
-            raise TypeError(
-                "resume= must return a request made with client.build_request(...), or None, not "
-                f"{type(request).__name__}"
-            )
-        headers = request.headers
-        add_request_headers(headers)
-        if "last-event-id" not in headers:
-            value = last_event_id_header(self.decoder.last_event_id)
-            if value is not None:
-                headers["Last-Event-ID"] = value.decode("utf-8")
-        self.next_request = request
+        self.resumption.take(request, failure, self.decoder.last_event_id)
 
     @property
     def client(self) -> Any:
@@ -258,12 +212,7 @@ class StreamState:
         return self.refused_error(error)
 
     def refused_error(self, error: SSEError) -> StreamFailure:
-        response = error.response
-        if self.resumed and response is not None and response.status_code in EXPIRED:
-            expired = self.lib.error(ResumeExpired)(
-                f"the server no longer holds the stream to resume: {error}", response=response
-            )
-            raise expired from error
+        self.resumption.check(error)  # raises ResumeExpired for a resume request the server cannot serve
         self.life.refused(error)  # raises unless a reconnect may retry it
         return self.failed(error, request_of(error.response) if error.response is not None else None)
 
@@ -326,18 +275,5 @@ class StreamState:
 
     def interrupt(self) -> None:
         """Wake a read blocked on the open connection, from outside the loop reading it."""
-        response = self.response
-        if response is None:
-            return
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        # A socket of any kind (the standard one, asyncio's or trio's wrapper of it).
-        shutdown = getattr(sock, "shutdown", None)
-        if shutdown is not None and response.http_version != "HTTP/2":
-            # The reader sees the end of the connection at once, sync or async. (An HTTP/2
-            # connection may carry other streams: those are left alone.)
-            with contextlib.suppress(OSError):
-                shutdown(socket.SHUT_RDWR)
-        else:
-            with contextlib.suppress(Exception):  # the reader's own close will follow
-                response.close()
+        if self.response is not None:
+            wake_reader(self.response)

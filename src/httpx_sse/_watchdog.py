@@ -16,6 +16,8 @@ from typing import Any, Callable, Dict, Optional, Type
 import httpx
 
 from ._exceptions import StreamStalled, request_of
+from ._hooks import Hooks
+from ._libs import Library
 from ._models import ServerSentEvent
 
 Progress = Callable[[ServerSentEvent], object]
@@ -44,6 +46,20 @@ class Watchdog:
         self._timeouts: Optional[Dict[str, Any]] = None  # the connection's request's timeouts
         self._read_timeout: Optional[float] = None  # the caller's own
         self._binds = False  # whether the read timeout now set is ours
+
+    @classmethod
+    def of(cls, hooks: Hooks, lib: Library, clock: Callable[[], float]) -> Optional[Watchdog]:
+        """The watchdog the options ask for, or ``None``."""
+        if hooks.idle_timeout is None and hooks.first_event_timeout is None:
+            return None
+        return cls(
+            idle=hooks.idle_timeout,
+            first_event=hooks.first_event_timeout,
+            progress=hooks.progress,
+            clock=clock,
+            read_timeout=lib.read_timeout,
+            stalled=lib.error(StreamStalled),
+        )
 
     # -- a request, then its response -------------------------------------------------
 
