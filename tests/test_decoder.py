@@ -403,13 +403,15 @@ def reference_counts(stream: bytes) -> Tuple[int, int]:
 @given(stream=structured_streams | sse_streams, cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=8))
 def test_comment_and_id_counts_agree_with_reference_in_any_chunking(stream: bytes, cuts: List[int]) -> None:
     bounds = [0, *sorted(c for c in cuts if c <= len(stream)), len(stream)]
-    _, decoder = decode(stream[a:b] for a, b in zip(bounds, bounds[1:]))
+    events, decoder = decode(stream[a:b] for a, b in zip(bounds, bounds[1:]))
     assert (decoder.comments_seen, decoder.ids_seen) == reference_counts(stream)
+    assert (decoder.events_seen, decoder.bytes_seen) == (len(events), len(stream))
 
 
 def test_counts_go_on_across_connections() -> None:
     decoder = SSEDecoder()
     decoder.feed(b": hi\n\nid: 1\ndata: a\n\n")
     decoder.close()
-    decoder.feed(b":\nid\ndata: b\n\ndata: c\n\n")
+    decoder.feed_with_comments(b":\nid\ndata: b\n\ndata: c\n\n")
     assert (decoder.comments_seen, decoder.ids_seen) == (2, 2)
+    assert (decoder.events_seen, decoder.bytes_seen) == (3, 44)

@@ -549,3 +549,48 @@ def test_a_first_connection_that_cannot_be_made_warns(
     assert isinstance(run.error, SSEError) and "gave up" in str(run.error)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "reconnecting" in r.getMessage()]
     assert len(warnings) == 2
+
+
+# -- what the options are given ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["progress", "errors", "cursor", "until"])
+def test_an_async_per_event_function_is_a_clear_type_error(option: str, no_waiting: List[float]) -> None:
+    async def check(sse: ServerSentEvent) -> bool:
+        return True
+
+    with ScriptedServer(lambda index, seen: Reply(body=b"data: a\n\n")) as server:
+        run = read("asyncio", server.url, no_waiting, reconnect=False, **{option: check})
+    assert isinstance(run.error, TypeError) and f"{option}=" in str(run.error), run.error
+    assert len(run.events) == (1 if option == "until" else 0)  # until= looks at an event once it is delivered
+
+
+def test_an_idempotency_key_on_the_client_allows_sending_it_again(no_waiting: List[float]) -> None:
+    with ScriptedServer(billed_then_answer) as server:
+        with httpx.Client(headers={"Idempotency-Key": "k-1"}) as client:
+            from httpx_sse import connect_sse
+
+            with connect_sse(client, "POST", server.url, json={}, reconnect=FAST) as source:
+                assert [sse.data for sse in source] == ["answer"]
+    assert len(server.requests) == 3
+
+
+def test_resume_must_return_a_request(no_waiting: List[float]) -> None:
+    def script(index: int, seen: Seen) -> Reply:
+        return Reply(body=b"id: 1\ndata: a\n\n", then="reset")
+
+    with ScriptedServer(script) as server:
+        run = read("sync", server.url, no_waiting, reconnect=FAST, resume=lambda failure: "http://elsewhere/")
+    assert isinstance(run.error, TypeError) and "build_request" in str(run.error)
+    assert [e.data for e in run.events] == ["a"] and len(server.requests) == 1
+
+
+@pytest.mark.parametrize("then", ["close", "reset"])
+def test_dedupe_keeps_the_events_before_an_oversize_one_and_raises_after_them(
+    then: str, no_waiting: List[float]
+) -> None:
+    body = b"id: 1\ndata: a\n\nid: 2\ndata: " + b"x" * 200 + b"\n\n"
+    with ScriptedServer(lambda index, seen: Reply(body=body, then=then)) as server:
+        run = read("sync", server.url, no_waiting, reconnect=FAST, dedupe=True, max_event_size=100)
+    assert isinstance(run.error, SSEError) and "max_event_size" in str(run.error), run.error
+    assert [e.data for e in run.events] == ["a"]

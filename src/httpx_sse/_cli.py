@@ -32,7 +32,7 @@ from ._version import __version__, compiled_note
 DEFAULT_READ_TIMEOUT = 60.0  # servers that keep streams alive ping well within this
 
 EXIT_CODES = """exit codes (curl's where curl has one):
-  0   the stream ended (or --max-events were read)
+  0   the stream ended (or --max-events were read, or the --until event came)
   1   unsupported protocol
   2   bad option
   3   malformed URL

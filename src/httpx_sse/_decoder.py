@@ -143,7 +143,9 @@ class _PythonCore:
         "_pending",
         "_skip_lf",
         "_unusual",
+        "bytes_seen",
         "comments_seen",
+        "events_seen",
         "ids_seen",
         "last_event_id",
         "retry",
@@ -168,6 +170,8 @@ class _PythonCore:
         # inherited one by: comment lines taken, id fields that set the id buffer.
         self.comments_seen = 0
         self.ids_seen = 0
+        self.events_seen = 0
+        self.bytes_seen = 0
         self._id_buffer = last_event_id
         self._start_stream()
 
@@ -200,7 +204,10 @@ class _PythonCore:
             raise _busy_error("feed_with_comments") from None
         self._comments = True
         try:
-            return self._decode(data)  # type: ignore[return-value]
+            items: List[Any] = self._decode(data)
+            self.bytes_seen += len(data)
+            self.events_seen += sum(type(item) is ServerSentEvent for item in items)
+            return items
         finally:
             self._comments = False
             self._free.append(None)
@@ -212,7 +219,10 @@ class _PythonCore:
         except IndexError:
             raise _busy_error("feed") from None
         try:
-            return self._decode(data)
+            events = self._decode(data)
+            self.bytes_seen += len(data)
+            self.events_seen += len(events)
+            return events
         finally:
             self._free.append(None)
 
@@ -617,6 +627,16 @@ class SSEDecoder:
     def comments_seen(self) -> int:
         """How many comment lines (heartbeats included) the decoder has taken."""
         return self._core.comments_seen  # type: ignore[no-any-return]
+
+    @property
+    def events_seen(self) -> int:
+        """How many events the decoder has dispatched."""
+        return self._core.events_seen  # type: ignore[no-any-return]
+
+    @property
+    def bytes_seen(self) -> int:
+        """How many bytes of stream the decoder has been fed."""
+        return self._core.bytes_seen  # type: ignore[no-any-return]
 
     @property
     def ids_seen(self) -> int:

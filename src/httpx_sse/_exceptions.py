@@ -1,4 +1,4 @@
-"""The package's one exception, and the messages it carries.
+"""The package's exceptions, and the messages they carry.
 
 Exception tree (httpx's own on the left)::
 

@@ -8,7 +8,8 @@ timer, a terminal event) is in play; otherwise chunks go straight to the decoder
 
 from __future__ import annotations
 
-from typing import List, Optional, Union
+import inspect
+from typing import Any, List, Optional, Union
 
 from ._decoder import SSEDecoder
 from ._dedupe import RecentIds, line_pieces
@@ -17,6 +18,16 @@ from ._hooks import Hooks
 from ._models import ServerSentEvent, SSEComment
 
 Item = Union[ServerSentEvent, SSEComment]
+
+
+def plain(result: Any, option: str) -> Any:
+    """What an option's function returned, refused when it is an awaitable: these are
+    called for each event, in the loop's own step, so they are plain functions."""
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise TypeError(f"{option}= is called for each event and must be a plain function, not an async one")
+    return result
 
 
 class InBand(Exception):
@@ -52,9 +63,7 @@ class EventGate:
             if self._comments:
                 return decoder.feed_with_comments(chunk)
             return list(decoder.feed(chunk))
-        if self._held is not None:
-            error, self._held = self._held, None
-            raise error
+        self.raise_held()
         items: List[Item] = []
         feed = decoder.feed_with_comments if self._comments else decoder.feed
         recent = self._recent
@@ -79,11 +88,22 @@ class EventGate:
                 items.append(item)
         return items
 
+    def raise_held(self) -> None:
+        """An error found after events of the same chunk: raised once they went out."""
+        if self._held is not None:
+            error, self._held = self._held, None
+            raise error
+
     # -- each event, as it is handed out ------------------------------------------------
 
     def is_progress(self, event: ServerSentEvent) -> bool:
         progress = self._hooks.progress
-        return progress is None or bool(progress(event))
+        if progress is None:
+            return True
+        answer = progress(event)
+        if answer is True or answer is False:
+            return answer
+        return bool(plain(answer, "progress"))
 
     def admit(self, event: ServerSentEvent) -> None:
         """Before ``event`` goes to the caller: raise `InBand` when it is an error, note its cursor."""
@@ -91,13 +111,14 @@ class EventGate:
         if hooks.errors is not None:
             error = hooks.errors(event)
             if error is not None:
+                plain(error, "errors")
                 if not isinstance(error, BaseException):
                     raise TypeError(f"errors= must return an exception or None, not {error!r}")
                 if getattr(error, "event", False) is None:
                     error.event = event  # type: ignore[attr-defined]  # a StreamError made without it
                 raise InBand(error)
         if hooks.cursor is not None:
-            position = hooks.cursor(event)
+            position = plain(hooks.cursor(event), "cursor")
             if position is not None:
                 self.cursor = position if isinstance(position, str) else str(position)
         self.delivered += 1

@@ -181,12 +181,18 @@ def perform(state: StreamState, plan: Generator[Command, Any, None]) -> Generato
                 # The usual stream, read here rather than in a generator of its own:
                 # one frame fewer to resume for each event.
                 feed = state.decoder.feed
-                tally = state.tally
+                tally, clock = state.tally, state.clock  # the stats: when events come (inline: per chunk)
                 for chunk in chunks:
-                    tally.bytes += len(chunk)
                     events = feed(chunk)
                     if events:
-                        state.arrived(events)
+                        now = clock()
+                        if now - tally.progress_at > tally.longest_gap:
+                            tally.gap_until(now)
+                        tally.progress_at = now
+                        if len(events) == 1:  # an event a chunk, as LLM servers flush
+                            state.last = event = events[0]
+                            yield event
+                            continue
                         # A chunk's events go out in one delegation, not one loop turn
                         # each; the iterator tells how far the consumer got.
                         batch = iter(events)
@@ -276,12 +282,18 @@ async def aperform(state: StreamState, plan: Generator[Command, Any, None]) -> A
                         yield event
                     continue
                 feed = state.decoder.feed  # as in `perform`
-                tally = state.tally
+                tally, clock = state.tally, state.clock
                 async for chunk in chunks:
-                    tally.bytes += len(chunk)
                     events = feed(chunk)
                     if events:
-                        state.arrived(events)
+                        now = clock()
+                        if now - tally.progress_at > tally.longest_gap:
+                            tally.gap_until(now)
+                        tally.progress_at = now
+                        if len(events) == 1:
+                            state.last = event = events[0]
+                            yield event
+                            continue
                         batch = iter(events)
                         state.handing = events, batch
                         for event in batch:

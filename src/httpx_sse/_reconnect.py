@@ -37,8 +37,10 @@ class Reconnect:
     how long they may last; past either, `SSEError` is raised, chained from the last
     failure. ``fail_fast=True`` raises at once when the very first connection fails
     (wrong host, refused, 5xx) instead of retrying it. ``allow_replay=True`` lets a
-    POST or PATCH stream that delivered events without ever setting an id be sent
-    again from the start (by default that raises: it would run the request twice).
+    POST or PATCH that got a 2xx be sent again from the start; by default that raises
+    (it would run the request twice, and an LLM API bills it twice) unless the stream
+    set an id to resume from, ``resume=`` continues it by another request, or the
+    request carries an ``Idempotency-Key``.
 
     >>> Reconnect(initial_delay=0.5, max_attempts=10)
     Reconnect(initial_delay=0.5, max_delay=30.0, backoff=2.0, jitter=0.5, max_attempts=10, max_elapsed=None, \

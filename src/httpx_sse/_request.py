@@ -72,6 +72,12 @@ class RequestPlan:
         self.url = url
         self.options = options
 
+    @property
+    def has_idempotency_key(self) -> bool:
+        """Whether each attempt carries an ``Idempotency-Key`` (the caller's, or the client's)."""
+        client_headers = getattr(self.client, "headers", None)
+        return "idempotency-key" in self.headers or (client_headers is not None and "idempotency-key" in client_headers)
+
     def build(self, last_event_id: str) -> httpx.Request:
         raw = list(self.headers.raw)
         value = last_event_id_header(last_event_id)

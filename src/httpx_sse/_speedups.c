@@ -137,6 +137,8 @@ typedef struct {
     PyObject *error;      /* the SSEError held after a block passed the bound, or NULL */
     PyObject *make_error; /* called once to make that error */
     Py_ssize_t comments_seen; /* comment lines taken, for a reader's statistics */
+    Py_ssize_t events_seen;   /* events dispatched */
+    Py_ssize_t bytes_seen;    /* bytes fed */
     Py_ssize_t ids_seen;      /* id fields that set the id buffer: tells an event's own id from an inherited one */
     char at_start;        /* a BOM is stripped from the first line of a stream only */
     char skip_lf;         /* the last chunk ended with CR: an LF next completes CRLF */
@@ -215,6 +217,7 @@ dispatch(Decoder *self, PyObject *items)
             return -1;
         if (append_new(items, new_event(type, value, self->id_buffer, self->block_retry)) < 0)
             return -1;
+        self->events_seen++;
         self->data_lines = 0;
         buffer_empty(&self->data);
     }
@@ -537,6 +540,8 @@ feed(Decoder *self, PyObject *chunk, int comments)
             items = raise_held(self);
         else if ((items = PyList_New(0)) != NULL && take_chunk(self, view.buf, view.len, comments, items) < 0)
             Py_CLEAR(items);
+        if (items != NULL)
+            self->bytes_seen += view.len;
         self->busy = 0;
     }
     if (view.obj != NULL)
@@ -791,6 +796,18 @@ get_ids_seen(Decoder *self, void *closure)
     return PyLong_FromSsize_t(self->ids_seen);
 }
 
+static PyObject *
+get_events_seen(Decoder *self, void *closure)
+{
+    return PyLong_FromSsize_t(self->events_seen);
+}
+
+static PyObject *
+get_bytes_seen(Decoder *self, void *closure)
+{
+    return PyLong_FromSsize_t(self->bytes_seen);
+}
+
 static PyMethodDef decoder_methods[] = {
     {"feed", (PyCFunction)decoder_feed, METH_O, "Take the next bytes; return the events they complete."},
     {"feed_with_comments", (PyCFunction)decoder_feed_with_comments, METH_O, "feed(), with comments too."},
@@ -805,6 +822,8 @@ static PyGetSetDef decoder_getset[] = {
     {"retry", (getter)get_retry, (setter)set_retry, "The latest reconnection time (ms), or None.", NULL},
     {"comments_seen", (getter)get_comments_seen, NULL, "How many comment lines were taken.", NULL},
     {"ids_seen", (getter)get_ids_seen, NULL, "How many id fields set the id buffer.", NULL},
+    {"events_seen", (getter)get_events_seen, NULL, "How many events were dispatched.", NULL},
+    {"bytes_seen", (getter)get_bytes_seen, NULL, "How many bytes were fed.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

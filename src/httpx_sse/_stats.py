@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -39,41 +40,45 @@ class StreamStats:
 class Tally:
     """The running counts a stream keeps: cheap to update, once per chunk or per event."""
 
-    __slots__ = ("bytes", "end", "events", "first_event_at", "first_sent_at", "longest_gap", "progress_at")
+    __slots__ = ("end", "first_event_at", "first_sent_at", "longest_gap", "progress_at")
 
     def __init__(self) -> None:
-        self.bytes = 0
-        self.events = 0  # handed out (the fast path counts a chunk's events as they arrive)
         self.first_sent_at: Optional[float] = None
         self.first_event_at: Optional[float] = None
-        self.progress_at = 0.0
+        # When the last progress event came; before the first, minus infinity, so that the
+        # first one takes the one test the fast path makes per chunk (see gap_until).
+        self.progress_at = -math.inf
         self.longest_gap = 0.0
         self.end: Optional[str] = None
 
     def progressed(self, now: float) -> None:
         """A progress event arrived."""
+        if now - self.progress_at > self.longest_gap:
+            self.gap_until(now)
+        self.progress_at = now
+
+    def gap_until(self, now: float) -> None:
+        """A progress event at ``now`` ends the longest gap so far, or is the first event."""
         if self.first_event_at is None:
             self.first_event_at = now
-        elif now - self.progress_at > self.longest_gap:
+        else:
             self.longest_gap = now - self.progress_at
-        self.progress_at = now
 
     def ended(self, why: str) -> None:
         if self.end is None:
             self.end = why
 
-    def snapshot(self, connections: int, reconnects: int, *, events: int, comments: int) -> StreamStats:
-        """The stats, with what the tally does not count itself: ``events`` handed out
-        besides the fast path's (which may be negative: not all of a chunk's yet)."""
+    def snapshot(self, connections: int, reconnects: int, *, events: int, comments: int, size: int) -> StreamStats:
+        """The stats, with the counts others keep (the decoder's, the lifecycle's)."""
         first_event = None
         if self.first_event_at is not None and self.first_sent_at is not None:
             first_event = self.first_event_at - self.first_sent_at
         return StreamStats(
             connections=connections,
             reconnects=reconnects,
-            events=self.events + events,
+            events=events,
             comments=comments,
-            bytes=self.bytes,
+            bytes=size,
             time_to_first_event=first_event,
             longest_gap=self.longest_gap,
             end=self.end,

@@ -20,7 +20,7 @@ import httpx
 from ._body import wake_reader
 from ._decoder import SSEDecoder
 from ._exceptions import SSEError, StreamError, describe_bad_response, request_of
-from ._gate import EventGate, Item
+from ._gate import EventGate, Item, plain
 from ._hooks import Hooks
 from ._libs import Library
 from ._lifecycle import Lifecycle, StreamFailure
@@ -72,7 +72,7 @@ class StreamState:
             policy,
             method=method,
             until=hooks.until,
-            idempotency_key=plan is not None and "idempotency-key" in plan.headers,
+            idempotency_key=plan is not None and plan.has_idempotency_key,
             resumable=hooks.resume is not None,
             clock=_clock,
             error_type=lib.sse_error,
@@ -80,6 +80,8 @@ class StreamState:
         self.watchdog = Watchdog.of(hooks, lib, _clock)
         self.gate = EventGate(self.decoder, hooks)
         self.tally = Tally()
+        self.clock = _clock
+        self._events_at_open = 0  # the decoder's count when this connection opened
         self.resumption = Resumption(hooks.resume, lib, self.life)
         self.pending_failure: Optional[StreamFailure] = None  # a failed send, for the loop to wait on
         self.last: Optional[ServerSentEvent] = None  # the last event handed out
@@ -114,11 +116,16 @@ class StreamState:
 
     def stats(self) -> StreamStats:
         not_yet_handed = 0 if self.handing is None else length_hint(self.handing[1])
+        # Read item by item, the gate counts what it hands out; on the fast path every
+        # event decoded is handed out, but for the rest of the chunk in hand.
+        events = self.gate.delivered if self.hooks.item_by_item else self.decoder.events_seen - not_yet_handed
+        decoder = self.decoder
         return self.tally.snapshot(
             self.life.opened,
             self.life.reconnects,
-            events=self.gate.delivered - not_yet_handed,
-            comments=self.decoder.comments_seen,
+            events=events,
+            comments=decoder.comments_seen,
+            size=decoder.bytes_seen,
         )
 
     # -- a connection -------------------------------------------------------------------
@@ -155,18 +162,18 @@ class StreamState:
 
     def opened(self, response: httpx.Response) -> None:
         self.gate.connection_started()
+        self._events_at_open = self.decoder.events_seen
         if self.watchdog is not None:
             self.watchdog.start(response)
 
-    def arrived(self, events: List[ServerSentEvent]) -> None:
-        """The fast path's chunk brought events (every one is progress there)."""
-        self.tally.events += len(events)
-        self.tally.progressed(_clock())
-        self.gate.progressed = True
+    def progressed(self) -> bool:
+        """Whether this connection handed out a progress event (on the fast path: any event)."""
+        if self.hooks.item_by_item:
+            return self.gate.progressed
+        return self.decoder.events_seen > self._events_at_open
 
     def decode_watched(self, chunk: bytes, response: httpx.Response) -> List[Item]:
         """Decode a chunk for the item-by-item loops; tell the watchdog and the tally."""
-        self.tally.bytes += len(chunk)
         gate = self.gate
         items = gate.decode(chunk)
         progressed = any(type(item) is ServerSentEvent and gate.is_progress(item) for item in items)
@@ -178,7 +185,12 @@ class StreamState:
 
     def is_terminal(self, event: ServerSentEvent) -> bool:
         until = self.hooks.until
-        if until is not None and until(event):
+        if until is None:
+            return False
+        reached = until(event)
+        if reached is not True and reached is not False:
+            reached = plain(reached, "until")
+        if reached:
             self.life.reached_end()
             self.tally.ended("terminal")
             return True
@@ -218,8 +230,9 @@ class StreamState:
 
     def read_failure(self, error: BaseException, response: httpx.Response, *, served: bool = True) -> StreamFailure:
         """A read failed: say which failure it is, with the request httpx may have left unset."""
+        self.gate.raise_held()
         self.decoder.close()  # an error the decoder still holds (an event too large) comes first
-        if self.gate.progressed:
+        if self.progressed():
             self.life.delivered()
         if self.watchdog is not None:
             error = self.watchdog.explain(error, response)
@@ -236,7 +249,7 @@ class StreamState:
             isinstance(error, StreamError)
             and error.retryable
             and self.life.policy is not None
-            and not self.gate.progressed
+            and not self.progressed()
         )
 
     def with_request(self, error: BaseException, response: httpx.Response) -> None:
@@ -253,8 +266,9 @@ class StreamState:
                 error.response = response
 
     def ended(self, response: httpx.Response) -> Optional[StreamFailure]:
+        self.gate.raise_held()
         self.decoder.close()  # the spec's end of stream; raises an error the decoder still holds
-        if self.gate.progressed:
+        if self.progressed():
             self.life.delivered()
         failure = self.life.ended(self.decoder.last_event_id, self.decoder.retry, request_of(response), self.cursor)
         if failure is None:

@@ -101,7 +101,7 @@ class Watchdog:
     def explain(self, error: BaseException, response: Optional[httpx.Response] = None) -> BaseException:
         """A read (or a send) that timed out on our limit is a stall, not the caller's timeout."""
         if isinstance(error, self._read_timeout_error) and self._binds and not isinstance(error, StreamStalled):
-            stall = self.stall(response, request=getattr(error, "_request", None))
+            stall = self.stall(response, request=_request_of_error(error))
             stall.__cause__ = error
             return stall
         return error
@@ -126,3 +126,10 @@ class Watchdog:
         self._binds = remaining != math.inf and (read is None or remaining <= read)
         if self._timeouts is not None:
             self._timeouts["read"] = max(remaining, 0.0) if self._binds else read
+
+
+def _request_of_error(error: BaseException) -> Optional[httpx.Request]:
+    try:
+        return error.request  # type: ignore[attr-defined,no-any-return]
+    except (AttributeError, RuntimeError):  # httpx's way of saying none was set
+        return None
