@@ -594,3 +594,13 @@ def test_dedupe_keeps_the_events_before_an_oversize_one_and_raises_after_them(
         run = read("sync", server.url, no_waiting, reconnect=FAST, dedupe=True, max_event_size=100)
     assert isinstance(run.error, SSEError) and "max_event_size" in str(run.error), run.error
     assert [e.data for e in run.events] == ["a"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_post_that_stalls_before_its_first_token_is_not_sent_again(mode: str, no_waiting: List[float]) -> None:
+    # A time-to-first-token timeout on a request the server took: sending it again would bill it twice.
+    with ScriptedServer(lambda index, seen: Reply(body=b": thinking\n\n", then="silent")) as server:
+        run = read(mode, server.url, no_waiting, method="POST", json={}, reconnect=FAST, first_event_timeout=0.3)
+    assert isinstance(run.error, SSEError) and "Idempotency-Key" in str(run.error), run.error
+    assert isinstance(run.error.__cause__, StreamStalled) and run.error.__cause__.kind == "first_event"
+    assert len(server.requests) == 1
