@@ -29,9 +29,11 @@ def iter_sse(
 ) -> Iterator[ServerSentEvent]:
     """Read a streamed response as events.
 
-    >>> with client.stream("GET", url) as response:  # doctest: +SKIP
-    ...     for sse in iter_sse(response):
-    ...         print(sse.event, sse.data)
+    ```python
+    with client.stream("GET", url) as response:
+        for sse in iter_sse(response):
+            print(sse.event, sse.data)
+    ```
 
     Raises `SSEError` first if the response is not an event stream; a ``204 No
     Content`` yields nothing.
@@ -44,9 +46,11 @@ def aiter_sse(
 ) -> AsyncIterator[ServerSentEvent]:
     """The async twin of `iter_sse`.
 
-    >>> async with client.stream("GET", url) as response:  # doctest: +SKIP
-    ...     async for sse in aiter_sse(response):
-    ...         print(sse.data)
+    ```python
+    async with client.stream("GET", url) as response:
+        async for sse in aiter_sse(response):
+            print(sse.data)
+    ```
     """
     return EventSource(response, max_event_size=max_event_size).aiter_sse()
 
@@ -75,9 +79,11 @@ def connect_sse(
 ) -> Iterator[EventSource[ResponseT]]:
     """Open a stream and yield its `EventSource`; the connection closes on exit.
 
-    >>> with connect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
-    ...     for sse in source:
-    ...         print(sse.data)
+    ```python
+    with connect_sse(client, "GET", url, reconnect=True) as source:
+        for sse in source:
+            print(sse.data)
+    ```
 
     Sends ``Accept: text/event-stream`` and ``Cache-Control: no-store`` unless the
     caller's headers say otherwise, and ``Last-Event-ID`` when ``last_event_id`` is
@@ -154,9 +160,11 @@ async def aconnect_sse(
 ) -> AsyncIterator[EventSource[ResponseT]]:
     """The async twin of `connect_sse`; its hooks may be sync or async functions.
 
-    >>> async with aconnect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
-    ...     async for sse in source:
-    ...         print(sse.data)
+    ```python
+    async with aconnect_sse(client, "GET", url, reconnect=True) as source:
+        async for sse in source:
+            print(sse.data)
+    ```
     """
     hooks = Hooks(
         on_open=on_open,

@@ -544,11 +544,13 @@ def _too_large(max_event_size: Optional[int]) -> SSEError:
 class SSEDecoder:
     """Incremental parser for one ``text/event-stream``.
 
-    >>> decoder = SSEDecoder()
-    >>> decoder.feed(b"event: tick\\ndata: 1\\n")
-    []
-    >>> decoder.feed(b"\\n")
-    [ServerSentEvent(event='tick', data='1')]
+    ```python
+    decoder = SSEDecoder()
+    decoder.feed(b"event: tick\\ndata: 1\\n")
+    # []
+    decoder.feed(b"\\n")
+    # [ServerSentEvent(event='tick', data='1')]
+    ```
 
     ``feed()`` returns the events completed by the bytes given, as soon as their blank
     line arrives; ``close()`` ends the stream (an unterminated event is discarded, as the

@@ -35,12 +35,14 @@ class SSEError(httpx.TransportError):
     request it concerns, as on httpx's own errors (the readers attach it; the decoder
     works on bytes alone, so its errors carry neither until a reader passes them on).
 
-    >>> try:  # doctest: +SKIP
-    ...     with connect_sse(client, "GET", url) as source:
-    ...         for sse in source:
-    ...             print(sse.data)
-    ... except SSEError as error:
-    ...     print(error.response.status_code if error.response else error)
+    ```python
+    try:
+        with connect_sse(client, "GET", url) as source:
+            for sse in source:
+                print(sse.data)
+    except SSEError as error:
+        print(error.response.status_code if error.response else error)
+    ```
     """
 
     def __init__(
@@ -65,12 +67,14 @@ class StreamStalled(SSEError, httpx.ReadTimeout):
     failure's ``error`` and is retried like a drop; otherwise it is raised. It is also
     an `httpx.ReadTimeout`, which is what it is.
 
-    >>> try:  # doctest: +SKIP
-    ...     with connect_sse(client, "POST", url, json=body, first_event_timeout=30) as source:
-    ...         for sse in source:
-    ...             print(sse.data)
-    ... except StreamStalled as stall:
-    ...     print(f"no answer: {stall.kind} after {stall.timeout}s")
+    ```python
+    try:
+        with connect_sse(client, "POST", url, json=body, first_event_timeout=30) as source:
+            for sse in source:
+                print(sse.data)
+    except StreamStalled as stall:
+        print(f"no answer: {stall.kind} after {stall.timeout}s")
+    ```
     """
 
     def __init__(
@@ -91,12 +95,14 @@ class ResumeExpired(SSEError):
     """A ``resume=`` request was answered 404, 409 or 410: the server no longer holds the
     stream. Raised at once, never retried: fetch the result afresh.
 
-    >>> try:  # doctest: +SKIP
-    ...     with connect_sse(client, "GET", url, reconnect=True, resume=resume) as source:
-    ...         for sse in source:
-    ...             print(sse.data)
-    ... except ResumeExpired as expired:
-    ...     print("gone:", expired.response.status_code)
+    ```python
+    try:
+        with connect_sse(client, "GET", url, reconnect=True, resume=resume) as source:
+            for sse in source:
+                print(sse.data)
+    except ResumeExpired as expired:
+        print("gone:", expired.response.status_code)
+    ```
     """
 
 
@@ -108,11 +114,13 @@ class StreamError(SSEError):
     reconnecting it is sent again, but only while no progress event from that request
     has reached the caller; after that, or when not reconnecting, it is raised.
 
-    >>> def errors(sse: ServerSentEvent) -> StreamError | None:  # doctest: +SKIP
-    ...     if sse.event == "error":
-    ...         kind = sse.json()["error"]["type"]
-    ...         return StreamError(kind, event=sse, retryable=kind == "overloaded_error")
-    ...     return None
+    ```python
+    def errors(sse: ServerSentEvent) -> StreamError | None:
+        if sse.event == "error":
+            kind = sse.json()["error"]["type"]
+            return StreamError(kind, event=sse, retryable=kind == "overloaded_error")
+        return None
+    ```
     """
 
     def __init__(

@@ -39,10 +39,12 @@ class StreamFailure:
     ``cursor=`` last extracted, else the last event ID (``None`` when ``cursor=``
     found none yet).
 
-    >>> def on_error(failure: StreamFailure) -> float | None:  # doctest: +SKIP
-    ...     if failure.attempt > 5:
-    ...         raise RuntimeError("the feed is down") from failure.error
-    ...     return None  # wait what the policy proposes: failure.delay
+    ```python
+    def on_error(failure: StreamFailure) -> float | None:
+        if failure.attempt > 5:
+            raise RuntimeError("the feed is down") from failure.error
+        return None  # wait what the policy proposes: failure.delay
+    ```
     """
 
     error: Optional[BaseException]

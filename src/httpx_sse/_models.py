@@ -17,9 +17,11 @@ class ServerSentEvent(tuple):  # type: ignore[type-arg]
     ``retry`` is the reconnection time in milliseconds carried by this event's block,
     else ``None``.
 
-    >>> sse = ServerSentEvent(data='{"n": 1}', id="7")
-    >>> sse.json()
-    {'n': 1}
+    ```python
+    sse = ServerSentEvent(data='{"n": 1}', id="7")
+    sse.json()
+    # {'n': 1}
+    ```
     """
 
     # A tuple subclass: building one is a single C call, which matters at a million
@@ -100,8 +102,10 @@ class SSEComment(str):
     Handed out in order with the events by `SSEDecoder.feed_with_comments` and passed to
     an ``on_comment`` hook: ``: ping`` gives ``SSEComment("ping")``.
 
-    >>> SSEDecoder().feed_with_comments(b": ping\n\ndata: a\n\n")  # doctest: +SKIP
-    [SSEComment('ping'), ServerSentEvent(event='message', data='a')]
+    ```python
+    SSEDecoder().feed_with_comments(b": ping\\n\\ndata: a\\n\\n")
+    # [SSEComment('ping'), ServerSentEvent(event='message', data='a')]
+    ```
     """
 
     __slots__ = ()

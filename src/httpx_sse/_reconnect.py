@@ -42,9 +42,12 @@ class Reconnect:
     set an id to resume from, ``resume=`` continues it by another request, or the
     request carries an ``Idempotency-Key``.
 
-    >>> Reconnect(initial_delay=0.5, max_attempts=10)
-    Reconnect(initial_delay=0.5, max_delay=30.0, backoff=2.0, jitter=0.5, max_attempts=10, max_elapsed=None, \
-fail_fast=False, allow_replay=False)
+    ```python
+    policy = Reconnect(initial_delay=0.5, max_attempts=10)
+    with connect_sse(client, "GET", url, reconnect=policy) as source:
+        for sse in source:
+            print(sse.data)
+    ```
     """
 
     initial_delay: float = 1.0

@@ -33,9 +33,11 @@ class EventSource(Generic[ResponseT]):
     ``iter_sse()`` / ``aiter_sse()``. Breaking out of the loop loses nothing:
     iterating again goes on with the next event.
 
-    >>> with client.stream("GET", url) as response:  # doctest: +SKIP
-    ...     for sse in EventSource(response):
-    ...         print(sse.data)
+    ```python
+    with client.stream("GET", url) as response:
+        for sse in EventSource(response):
+            print(sse.data)
+    ```
     """
 
     def __init__(

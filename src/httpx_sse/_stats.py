@@ -21,10 +21,12 @@ class StreamStats:
     ``"no_content"`` (a 204), ``"closed"`` (closed, or a stream that ended when not
     reconnecting), ``"error"``, or ``None`` while it may go on.
 
-    >>> with connect_sse(client, "GET", url, reconnect=True) as source:  # doctest: +SKIP
-    ...     for sse in source:
-    ...         pass
-    ...     print(source.stats.events, source.stats.reconnects, source.stats.time_to_first_event)
+    ```python
+    with connect_sse(client, "GET", url, reconnect=True) as source:
+        for sse in source:
+            pass
+        print(source.stats.events, source.stats.reconnects, source.stats.time_to_first_event)
+    ```
     """
 
     connections: int = 0

@@ -42,7 +42,9 @@ def _is_acceptable(response: httpx.Response, request: httpx.Request) -> bool:
 class SSETransport(httpx.BaseTransport):
     """Send every request as an event-stream request; raise `SSEError` for other responses.
 
-    >>> client = httpx.Client(transport=SSETransport())  # doctest: +SKIP
+    ```python
+    client = httpx.Client(transport=SSETransport())
+    ```
 
     A ``204 No Content`` passes through (reading it yields no events). Any other
     response that is not ``text/event-stream`` is closed, then refused.
@@ -69,7 +71,9 @@ class SSETransport(httpx.BaseTransport):
 class AsyncSSETransport(httpx.AsyncBaseTransport):
     """The async twin of `SSETransport`.
 
-    >>> client = httpx.AsyncClient(transport=AsyncSSETransport())  # doctest: +SKIP
+    ```python
+    client = httpx.AsyncClient(transport=AsyncSSETransport())
+    ```
     """
 
     def __init__(self, parent: Optional[httpx.AsyncBaseTransport] = None) -> None:

@@ -6,11 +6,13 @@
   and which records each request it received.
 - `no_waiting`: records the waits of reconnecting clients instead of sleeping them.
 
->>> server = MockSSEServer(Connection(events=[ServerSentEvent(data="hi", id="1")], then="drop"))
->>> with httpx.Client(transport=server.transport()) as client:  # doctest: +SKIP
-...     with connect_sse(client, "GET", "http://test/stream", reconnect=True) as source:
-...         print([sse.data for sse in source])
-['hi']
+```python
+server = MockSSEServer(Connection(events=[ServerSentEvent(data="hi", id="1")], then="drop"))
+with httpx.Client(transport=server.transport()) as client:
+    with connect_sse(client, "GET", "http://test/stream", reconnect=True) as source:
+        print([sse.data for sse in source])
+# ['hi']
+```
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 def encode(*items: Union[ServerSentEvent, SSEComment], line_end: str = "\n") -> bytes:
     """The bytes a server sends for these events and comments, in order.
 
-    >>> encode(ServerSentEvent(event="tick", data="a\\nb", id="7"), SSEComment("ping"))
-    b'event: tick\\nid: 7\\ndata: a\\ndata: b\\n\\n: ping\\n'
+    ```python
+    encode(ServerSentEvent(event="tick", data="a\\nb", id="7"), SSEComment("ping"))
+    # b'event: tick\\nid: 7\\ndata: a\\ndata: b\\n\\n: ping\\n'
+    ```
 
     An event's ``id`` is written when it differs from the one in effect (an empty
     ``id:`` resets it), so the decoder gives back the same ``id`` on every event. Line
@@ -90,8 +94,10 @@ class Connection:
     there. A ``status`` other than 200 sends ``body`` (or nothing) with no event-stream
     type, with ``Retry-After`` when ``retry_after`` is given; 204 tells a client to stop.
 
-    >>> Connection(events=[ServerSentEvent(data="a", id="1")], then="drop")  # doctest: +SKIP
-    >>> Connection(status=503, retry_after=5)  # doctest: +SKIP
+    ```python
+    Connection(events=[ServerSentEvent(data="a", id="1")], then="drop")
+    Connection(status=503, retry_after=5)
+    ```
     """
 
     events: Sequence[Union[ServerSentEvent, SSEComment]] = ()
@@ -135,8 +141,10 @@ class MockSSEServer:
     ``httpx.AsyncClient`` alike. ``requests`` holds every request received, in order;
     ``last_event_ids`` their ``Last-Event-ID`` headers (``None`` where absent).
 
-    >>> server = MockSSEServer(Connection(events=[ServerSentEvent(data="a")]))  # doctest: +SKIP
-    >>> client = httpx.Client(transport=server.transport())  # doctest: +SKIP
+    ```python
+    server = MockSSEServer(Connection(events=[ServerSentEvent(data="a")]))
+    client = httpx.Client(transport=server.transport())
+    ```
     """
 
     def __init__(self, *connections: Connection) -> None:
@@ -191,10 +199,12 @@ def _rechunk(data: bytes, size: int) -> List[bytes]:
 def no_waiting() -> Iterator[List[float]]:
     """Within it, reconnecting clients record each wait instead of sleeping it.
 
-    >>> with no_waiting() as waits:  # doctest: +SKIP
-    ...     ...  # read a stream that drops twice
-    >>> waits  # doctest: +SKIP
-    [1.0, 2.0]
+    ```python
+    with no_waiting() as waits:
+        ...  # read a stream that drops twice
+    waits
+    # [1.0, 2.0]
+    ```
     """
     waits: List[float] = []
 
