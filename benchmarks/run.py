@@ -9,7 +9,7 @@ httpx-sse 0.4.3 is installed into its own virtual environment under
     python benchmarks/run.py --no-baseline    # our figures alone
     python benchmarks/run.py --quick          # fewer rounds, for a first look
 
-Prints markdown tables; ``--readme`` also writes them into README.md between the
+Prints markdown tables; ``--docs`` also writes them into docs/performance.md between the
 benchmark markers, and ``--chart`` draws ``docs/benchmarks.png`` (needs matplotlib,
 which it installs into its own environment under ``benchmarks/.envs/``).
 """
@@ -35,8 +35,8 @@ ROOT = HERE.parent
 ENVS = HERE / ".envs"
 WORKER = HERE / "worker.py"
 BASELINE_VERSION = "0.4.3"
-# Absolute, so that the README's chart shows on PyPI too.
-CHART_URL = "https://raw.githubusercontent.com/florimondmanca/httpx-sse/master/docs/benchmarks.png"
+# Beside the performance page, which the docs site serves with it.
+CHART_URL = "benchmarks.png"
 WORKLOADS = ["tokens", "crlf", "fields", "multiline", "big"]
 CHUNK_SIZES = [64, 4096, 65536]
 TARGETS = {
@@ -306,8 +306,9 @@ fig.savefig(path)
     subprocess.run([python, "-c", script, json.dumps(speedups), json.dumps(TARGETS), str(path)], check=True)
 
 
-def update_readme(report: str) -> None:
-    readme = ROOT / "README.md"
+def update_docs(report: str) -> None:
+    """Write the report into the docs' performance page, between its benchmark markers."""
+    readme = ROOT / "docs" / "performance.md"
     text = readme.read_text()
     start, end = "<!-- benchmark-table -->", "<!-- /benchmark-table -->"
     before, _, rest = text.partition(start)
@@ -322,7 +323,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one round, fewer end-to-end events")
     parser.add_argument("--e2e-events", type=int, default=100_000)
     parser.add_argument("--chart", action="store_true", help="draw docs/benchmarks.png")
-    parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    parser.add_argument("--docs", action="store_true", help="write the tables into docs/performance.md")
     parser.add_argument("--only", nargs="+", choices=WORKLOADS, help="just these decoding workloads, no other table")
     parser.add_argument("--shapes", action="store_true", help="just the real-world shapes and the e2e tables")
     args = parser.parse_args()
@@ -378,8 +379,8 @@ def main() -> None:
     report = "\n\n".join(sections)
     print(report)
     print(f"\n(took {time.monotonic() - started:.0f} s)", file=sys.stderr)
-    if args.readme:
-        update_readme(report)
+    if args.docs:
+        update_docs(report)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The documentation site: its pages take their examples from README.md, where they run in the
-tests, and every snippet they include exists."""
+"""The documentation site: its pages' examples run in the tests (test_readme.py), every snippet
+they include exists, and the built site renders what the pages and docstrings hold."""
 
 from __future__ import annotations
 
@@ -20,9 +20,16 @@ def test_there_are_pages() -> None:
     assert len(PAGES) >= 10
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
-def test_pages_hold_no_untested_python(page: Path) -> None:
-    assert "```python" not in page.read_text(), "put the example in README.md (tested) and include it"
+def test_every_page_is_one_whose_examples_run() -> None:
+    from .test_readme import TESTED_FILES
+
+    assert set(PAGES) <= set(TESTED_FILES)
+
+
+def test_the_readme_is_one_screen_to_the_first_example_and_short() -> None:
+    lines = README.splitlines()
+    assert len(lines) <= 250
+    assert next(n for n, line in enumerate(lines) if line.startswith("```python")) < 70
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])

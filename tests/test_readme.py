@@ -1,4 +1,4 @@
-"""Every Python example in README.md runs as written, against the servers it names."""
+"""Every Python example in README.md and the docs pages runs as written, against the servers it names."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from .conftest import HAS_HTTPX2
 from .servers import run_uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-BLOCKS: List[str] = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+# The README and the documentation pages: every example a user can copy runs here.
+TESTED_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = "\n".join(path.read_text() for path in TESTED_FILES)
+BLOCKS: List[str] = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +120,7 @@ def test_installed_command_runs_the_demo() -> None:
     assert result.stdout.startswith("Hello from the httpx-sse demo stream!\n")
 
 
-SHELL_BLOCKS: List[str] = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+SHELL_BLOCKS: List[str] = re.findall(r"```sh\n(.*?)```", TEXT, re.S)
 COMMAND_LINES = [line for block in SHELL_BLOCKS for line in block.splitlines() if line.startswith("httpx-sse ")]
 
 
