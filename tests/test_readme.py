@@ -95,6 +95,8 @@ def test_readme_example_runs(
             "6 tick 6",
             "reconnecting after: the stream ended",  # then 204 No Content: the end
         ]
+    elif "protocol=protocols.ANTHROPIC" in BLOCKS[index]:
+        assert output == ["You asked: hello"]  # the preset retried the overloaded answer
     elif "localhost:8002/v1/messages" in BLOCKS[index]:
         assert output == ["You asked: hello", "reconnects: 1 end: terminal"]  # overloaded first, then retried
     elif "localhost:8002/v1/responses" in BLOCKS[index]:

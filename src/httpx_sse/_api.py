@@ -18,6 +18,7 @@ from ._models import ServerSentEvent
 from ._reconnect import Reconnect
 from ._source import EventSource, aconnect_now, connect_now, source_for_request
 from ._types import AsyncClient, Client, Response, ResponseT
+from .protocols import Protocol
 
 __all__ = ["aconnect_sse", "aiter_sse", "connect_sse", "iter_sse"]
 
@@ -55,6 +56,17 @@ def aiter_sse(
     return EventSource(response, max_event_size=max_event_size).aiter_sse()
 
 
+def options_of(protocol: Optional[Protocol], **given: Any) -> Hooks:
+    """The options of a stream: what the caller gave, and, where the caller gave nothing, the preset's."""
+    if protocol is not None:
+        if not isinstance(protocol, Protocol):
+            raise TypeError(f"protocol takes a preset from httpx_sse.protocols, not {protocol!r}")
+        for name, value in protocol.options().items():
+            if given.get(name) is None:
+                given[name] = value
+    return Hooks(**given)
+
+
 @contextmanager
 def connect_sse(
     client: Client[ResponseT],
@@ -75,6 +87,7 @@ def connect_sse(
     cursor: Optional[Callable[[ServerSentEvent], Any]] = None,
     errors: Optional[Callable[[ServerSentEvent], Optional[BaseException]]] = None,
     dedupe: Union[bool, int] = False,
+    protocol: Optional[Protocol] = None,
     **kwargs: Any,
 ) -> Iterator[EventSource[ResponseT]]:
     """Open a stream and yield its `EventSource`; the connection closes on exit.
@@ -104,9 +117,12 @@ def connect_sse(
     (from ``failure.cursor``) or ``None``; ``cursor(event)`` reads the position from an
     event when it is not the SSE id; ``errors(event)`` returns the exception an in-band
     error event is (a retryable `StreamError` is retried before any progress);
-    ``dedupe=True`` skips events whose own id was already delivered.
+    ``dedupe=True`` skips events whose own id was already delivered. ``protocol`` is a
+    preset from `httpx_sse.protocols` (``protocols.ANTHROPIC``, ...): the options a
+    protocol sets, which keyword options given here override.
     """
-    hooks = Hooks(
+    hooks = options_of(
+        protocol,
         on_open=on_open,
         on_error=on_error,
         on_comment=on_comment,
@@ -156,6 +172,7 @@ async def aconnect_sse(
     cursor: Optional[Callable[[ServerSentEvent], Any]] = None,
     errors: Optional[Callable[[ServerSentEvent], Optional[BaseException]]] = None,
     dedupe: Union[bool, int] = False,
+    protocol: Optional[Protocol] = None,
     **kwargs: Any,
 ) -> AsyncIterator[EventSource[ResponseT]]:
     """The async twin of `connect_sse`; its hooks may be sync or async functions.
@@ -166,7 +183,8 @@ async def aconnect_sse(
             print(sse.data)
     ```
     """
-    hooks = Hooks(
+    hooks = options_of(
+        protocol,
         on_open=on_open,
         on_error=on_error,
         on_comment=on_comment,
