@@ -147,6 +147,8 @@ def test_reconnecting_keeps_no_memory() -> None:
         assert [sse.data for sse in received] == ["1", "2", "3", "4", "[DONE]"]
         comments.clear()
 
-    # The warm-up fills the caches (httpx's, the re module's...) that fill once.
-    kept = memory_blocks_kept(one_round, rounds=300, warm_up=100)
+    # The warm-up fills the caches (httpx's, the re module's...) that fill once. On Python 3.10 one of
+    # them is still filling after 100 rounds (~1 block a round, bounded: 39 blocks after 600 rounds),
+    # so the warm-up is long; a leak of one block a round still shows as 300.
+    kept = memory_blocks_kept(one_round, rounds=300, warm_up=600)
     assert kept < 100, f"{kept} memory blocks kept"
