@@ -148,6 +148,14 @@ def request_of(response: httpx.Response) -> Optional[httpx.Request]:
         return None
 
 
+def request_of_error(error: BaseException) -> Optional[httpx.Request]:
+    """The request an error concerns, or ``None`` where httpx (or whoever raised it) set none."""
+    try:
+        return error.request  # type: ignore[attr-defined,no-any-return]
+    except (AttributeError, RuntimeError):  # RuntimeError: httpx's way of saying none was set
+        return None
+
+
 def describe_bad_response(response: httpx.Response, body_start: bytes) -> str:
     """Say why ``response`` is not an event stream, in terms a user can act on."""
     content_type = response.headers.get("content-type")

@@ -9,7 +9,7 @@ timer, a terminal event) is in play; otherwise chunks go straight to the decoder
 from __future__ import annotations
 
 import inspect
-from typing import Any, List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 from ._decoder import SSEDecoder
 from ._dedupe import RecentIds, line_pieces
@@ -18,6 +18,14 @@ from ._hooks import Hooks
 from ._models import ServerSentEvent, SSEComment
 
 Item = Union[ServerSentEvent, SSEComment]
+
+
+def ask(predicate: Callable[[ServerSentEvent], object], event: ServerSentEvent, option: str) -> bool:
+    """A per-event predicate's answer (``progress=``, ``until=``), refused when it is async."""
+    answer = predicate(event)
+    if answer is True or answer is False:  # the usual answer, without the awaitable test
+        return answer
+    return bool(plain(answer, option))
 
 
 def plain(result: Any, option: str) -> Any:
@@ -62,7 +70,8 @@ class EventGate:
         if self._recent is None:
             if self._comments:
                 return decoder.feed_with_comments(chunk)
-            return list(decoder.feed(chunk))
+            events: List[Any] = decoder.feed(chunk)  # a new list each call: no copy needed
+            return events
         self.raise_held()
         items: List[Item] = []
         feed = decoder.feed_with_comments if self._comments else decoder.feed
@@ -98,12 +107,7 @@ class EventGate:
 
     def is_progress(self, event: ServerSentEvent) -> bool:
         progress = self._hooks.progress
-        if progress is None:
-            return True
-        answer = progress(event)
-        if answer is True or answer is False:
-            return answer
-        return bool(plain(answer, "progress"))
+        return progress is None or ask(progress, event, "progress")
 
     def admit(self, event: ServerSentEvent) -> None:
         """Before ``event`` goes to the caller: raise `InBand` when it is an error, note its cursor."""

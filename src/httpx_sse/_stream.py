@@ -19,8 +19,8 @@ import httpx
 
 from ._body import wake_reader
 from ._decoder import SSEDecoder
-from ._exceptions import SSEError, StreamError, describe_bad_response, request_of
-from ._gate import EventGate, Item, plain
+from ._exceptions import SSEError, StreamError, describe_bad_response, request_of, request_of_error
+from ._gate import EventGate, Item, ask
 from ._hooks import Hooks
 from ._libs import Library
 from ._lifecycle import Lifecycle, StreamFailure
@@ -185,12 +185,7 @@ class StreamState:
 
     def is_terminal(self, event: ServerSentEvent) -> bool:
         until = self.hooks.until
-        if until is None:
-            return False
-        reached = until(event)
-        if reached is not True and reached is not False:
-            reached = plain(reached, "until")
-        if reached:
+        if until is not None and ask(until, event, "until"):
             self.life.reached_end()
             self.tally.ended("terminal")
             return True
@@ -254,9 +249,7 @@ class StreamState:
 
     def with_request(self, error: BaseException, response: httpx.Response) -> None:
         """Give an error the request (and response) it concerns, as httpx does for its own."""
-        try:
-            error.request  # type: ignore[attr-defined]  # noqa: B018  (raises when httpx left it unset)
-        except RuntimeError:
+        if request_of_error(error) is None:
             request = request_of(response)
             if request is not None:
                 error.request = request  # type: ignore[attr-defined]

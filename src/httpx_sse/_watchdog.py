@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Optional, Type
 
 import httpx
 
-from ._exceptions import StreamStalled, request_of
+from ._exceptions import StreamStalled, request_of, request_of_error
 from ._hooks import Hooks
 from ._libs import Library
 from ._models import ServerSentEvent
@@ -67,10 +67,8 @@ class Watchdog:
         """A request is about to be sent: the first-event deadline starts now."""
         self._sent_at = self._clock()
         self._waiting_first = self.first_event is not None
-        timeouts = request.extensions.get("timeout")
         # The response's headers come within the first-event deadline too.
-        self._timeouts = timeouts if isinstance(timeouts, dict) else None
-        self._read_timeout = None if self._timeouts is None else self._timeouts.get("read")
+        self._watch(request.extensions.get("timeout"))
         self._deadline = self._sent_at + self.first_event if self.first_event is not None else math.inf
         self._limit_next_read(self._deadline - self._sent_at)
 
@@ -82,8 +80,7 @@ class Watchdog:
         request = request_of(response)
         timeouts = None if request is None else request.extensions.get("timeout")
         if timeouts is not self._timeouts:  # a response the caller opened: never sent through us
-            self._timeouts = timeouts if isinstance(timeouts, dict) else None
-            self._read_timeout = None if self._timeouts is None else self._timeouts.get("read")
+            self._watch(timeouts)
         self._limit_next_read(self._deadline - now)
 
     def after(self, progressed: bool, response: httpx.Response) -> None:
@@ -101,7 +98,7 @@ class Watchdog:
     def explain(self, error: BaseException, response: Optional[httpx.Response] = None) -> BaseException:
         """A read (or a send) that timed out on our limit is a stall, not the caller's timeout."""
         if isinstance(error, self._read_timeout_error) and self._binds and not isinstance(error, StreamStalled):
-            stall = self.stall(response, request=_request_of_error(error))
+            stall = self.stall(response, request=request_of_error(error))
             stall.__cause__ = error
             return stall
         return error
@@ -120,16 +117,14 @@ class Watchdog:
         message = f"no event for {self.idle:g}s (idle_timeout); {unmoving}"
         return self._stalled(message, timeout=self.idle, kind="idle", request=request)
 
+    def _watch(self, timeouts: object) -> None:
+        """The request's timeouts, which httpcore reads before each read: ours to set from now."""
+        self._timeouts = timeouts if isinstance(timeouts, dict) else None
+        self._read_timeout = None if self._timeouts is None else self._timeouts.get("read")
+
     def _limit_next_read(self, remaining: float) -> None:
         # httpcore looks up the request's read timeout before each read.
         read = self._read_timeout
         self._binds = remaining != math.inf and (read is None or remaining <= read)
         if self._timeouts is not None:
             self._timeouts["read"] = max(remaining, 0.0) if self._binds else read
-
-
-def _request_of_error(error: BaseException) -> Optional[httpx.Request]:
-    try:
-        return error.request  # type: ignore[attr-defined,no-any-return]
-    except (AttributeError, RuntimeError):  # httpx's way of saying none was set
-        return None
