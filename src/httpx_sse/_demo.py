@@ -26,7 +26,7 @@ EVENTS: List[Tuple[str, str, str]] = [
     ("7", "status", "The connection drops in the middle of the next event..."),
     ("8", "status", "...and the client resumed from Last-Event-ID: 7, losing nothing."),
     ("9", "price", json.dumps({"symbol": "SSE", "price": 43.0, "currency": "EUR"})),
-    ("10", "goodbye", "The server ends the stream; the client reconnects and gets 204 No Content: done."),
+    ("10", "goodbye", "The server ends the stream: done (a browser would reconnect and get 204 No Content)."),
 ]
 DROP_AFTER = "7"
 RETRY_MS = 300
