@@ -43,11 +43,21 @@ def test_terminal_escapes_from_the_server_are_shown_escaped(server: str) -> None
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
 
 
+def interruptible(command: list[str]) -> subprocess.Popen[str]:
+    """The command, with Ctrl-C's default action: a shell's background job (or a test
+    worker) may have been started with SIGINT ignored, which its children would inherit."""
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
 def test_a_huge_retry_does_not_crash_the_command(server: str) -> None:
     # The stream ends after two events: with --reconnect the next wait is the server's (capped) retry.
-    process = subprocess.Popen(
-        [*COMMAND, f"{server}/hostile", "--reconnect"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = interruptible([*COMMAND, f"{server}/hostile", "--reconnect"])
     time.sleep(2)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=10)
@@ -239,7 +249,7 @@ def test_http2_with_h2(server: str) -> None:
 
 
 def test_ctrl_c_exits_130_quietly(server: str) -> None:
-    process = subprocess.Popen([*COMMAND, f"{server}/slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = interruptible([*COMMAND, f"{server}/slow"])
     assert process.stdout is not None
     process.stdout.readline()  # it is streaming
     process.send_signal(signal.SIGINT)

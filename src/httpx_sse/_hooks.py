@@ -31,6 +31,8 @@ class Hooks:
     cursor: Optional[Callable[[ServerSentEvent], Any]] = None
     errors: Optional[Callable[[ServerSentEvent], Optional[BaseException]]] = None
     dedupe: Optional[int] = None
+    #: A clean end of the response is the stream's completion (a preset's rule, not a keyword).
+    ends_at_close: bool = False
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "first_event_timeout"):

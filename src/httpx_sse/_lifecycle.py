@@ -37,7 +37,8 @@ class StreamFailure:
     ``reason`` says what happened in words; ``elapsed`` is how long (seconds) the
     failures in a row have lasted; ``cursor`` is the position to resume from: what
     ``cursor=`` last extracted, else the last event ID (``None`` when ``cursor=``
-    found none yet).
+    found none yet); ``request`` is the request that failed (``None`` before one was
+    sent), from which a ``resume=`` factory can build the next.
 
     ```python
     def on_error(failure: StreamFailure) -> float | None:
@@ -54,6 +55,7 @@ class StreamFailure:
     reason: str
     elapsed: float = 0.0
     cursor: Optional[str] = None
+    request: Optional[httpx.Request] = None
 
 
 class Lifecycle:
@@ -62,7 +64,8 @@ class Lifecycle:
     ``policy`` is ``None`` when not reconnecting: then failures raise. ``until`` is the
     terminal-event predicate; ``clock`` is monotonic seconds. ``idempotency_key``: the
     request carries one; ``resumable``: a ``resume=`` factory can continue the stream
-    by another request.
+    by another request; ``ends_at_close``: a clean end of a response completes the stream
+    (a protocol whose completion is the server closing it), where a drop does not.
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class Lifecycle:
         until: Optional[Callable[..., object]] = None,
         idempotency_key: bool = False,
         resumable: bool = False,
+        ends_at_close: bool = False,
         clock: Callable[[], float] = time.monotonic,
         random_fraction: Callable[[], float] = random.random,
         error_type: Type[SSEError] = SSEError,
@@ -85,6 +89,7 @@ class Lifecycle:
         self.method = method.upper()
         self._unsafe_to_replay = self.method not in IDEMPOTENT_METHODS and not idempotency_key
         self.resumable = resumable
+        self.ends_at_close = ends_at_close
         self.attempt = 0  # consecutive failures, since the last connection that made progress
         self.reconnects = 0
         self.opened = 0  # responses that passed the stream checks
@@ -129,6 +134,9 @@ class Lifecycle:
         cursor: Optional[str] = None,
     ) -> Optional[StreamFailure]:
         """The stream ended cleanly: stop (``None``), raise, or reconnect after a wait."""
+        if self.ends_at_close:
+            self.finished = True
+            return None
         cut_short = self.until is not None and not self.finished
         if self.policy is None:
             if cut_short:
@@ -198,9 +206,8 @@ class Lifecycle:
         )
         if not served:
             self.billed = False  # the server refused it: the same request is safe to send again
-        return StreamFailure(
-            error, self.attempt, self._within_max_elapsed(delay, elapsed), last_event_id, reason, elapsed, cursor
-        )
+        wait = self._within_max_elapsed(delay, elapsed)
+        return StreamFailure(error, self.attempt, wait, last_event_id, reason, elapsed, cursor, request)
 
     def replay_blocked(self, last_event_id: str) -> bool:
         """Whether sending the request again would run a non-idempotent request twice."""

@@ -103,7 +103,11 @@ def steps(state: StreamState) -> Generator[Command, Any, None]:
         yield Sleep(state.wait(failure, chosen))
         if state.resumption.wanted():
             assert hooks.resume is not None
-            state.resume_with((yield Hook(hooks.resume, failure)), failure)
+            try:
+                request = yield Hook(hooks.resume, failure)
+            except SSEError as error:  # the factory says the stream cannot go on (a preset's rule)
+                raise caused_by(state.lib.adopt(error), failure)  # noqa: B904  (the cause is the failure's)
+            state.resume_with(request, failure)
 
 
 def read(state: StreamState, response: httpx.Response) -> Generator[Command, Any, Optional[StreamFailure]]:

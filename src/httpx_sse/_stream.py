@@ -74,6 +74,7 @@ class StreamState:
             until=hooks.until,
             idempotency_key=plan is not None and plan.has_idempotency_key,
             resumable=hooks.resume is not None,
+            ends_at_close=hooks.ends_at_close,
             clock=_clock,
             error_type=lib.sse_error,
         )
