@@ -7,6 +7,7 @@ from ._decoder import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from ._exceptions import ResumeExpired, SSEError, StreamError, StreamStalled
 from ._lifecycle import StreamFailure
 from ._models import ServerSentEvent, SSEComment
+from ._parsed import EventParseError
 from ._reconnect import Reconnect
 from ._source import EventSource
 from ._stats import StreamStats
@@ -16,6 +17,7 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "AsyncSSETransport",
+    "EventParseError",
     "EventSource",
     "Reconnect",
     "ResumeExpired",

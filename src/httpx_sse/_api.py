@@ -144,6 +144,7 @@ def connect_sse(
         max_event_size=max_event_size,
         hooks=hooks,
         options=kwargs,
+        protocol=protocol,
     )
     try:
         connect_now(source)
@@ -206,6 +207,7 @@ async def aconnect_sse(
         max_event_size=max_event_size,
         hooks=hooks,
         options=kwargs,
+        protocol=protocol,
     )
     try:
         await aconnect_now(source)

@@ -6,7 +6,22 @@ A facade: the stream's state and the decisions both reading loops share live in
 
 from __future__ import annotations
 
-from typing import Any, AsyncGenerator, Callable, Dict, Generator, Generic, Optional, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Generator,
+    Generic,
+    Iterator,
+    Optional,
+    Type,
+    TypeVar,
+    Union,
+    overload,
+)
 
 import httpx
 
@@ -15,11 +30,17 @@ from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._hooks import Hooks
 from ._libs import library_of
 from ._models import ServerSentEvent
+from ._parsed import SKIP, Parser
 from ._reconnect import Reconnect
 from ._request import RequestPlan, check_caller_last_event_id
 from ._stats import StreamStats
 from ._stream import StreamState
 from ._types import ResponseT
+
+if TYPE_CHECKING:
+    from .protocols import Protocol
+
+T = TypeVar("T")
 
 __all__ = ["EventSource", "aconnect_now", "connect_now", "source_for_request"]
 
@@ -55,8 +76,9 @@ class EventSource(Generic[ResponseT]):
         opened: Any = response
         self._begin(StreamState(library_of(response), hooks, None, max_event_size=max_event_size, response=opened))
 
-    def _begin(self, stream: StreamState) -> None:
+    def _begin(self, stream: StreamState, protocol: Optional[Protocol] = None) -> None:
         self._stream = stream
+        self._protocol = protocol
         self._iterator: Optional[Generator[ServerSentEvent, None, None]] = None
         self._async_iterator: Optional[AsyncGenerator[ServerSentEvent, None]] = None
 
@@ -103,6 +125,59 @@ class EventSource(Generic[ResponseT]):
 
     def __iter__(self) -> Generator[ServerSentEvent, None, None]:
         return self.iter_sse()
+
+    @overload
+    def iter_parsed(self, types: Type[T], *, strict: bool = ...) -> Iterator[T]: ...
+
+    @overload
+    def iter_parsed(self, types: Any = ..., *, strict: bool = ...) -> Iterator[Any]: ...
+
+    def iter_parsed(self, types: Any = None, *, strict: bool = False) -> Iterator[Any]:
+        """Yield each event's data parsed: as JSON (``types=None``), or validated with
+        pydantic (``pip install "httpx-sse[pydantic]"``) into ``types``: one type for every
+        event, or a mapping from the event's name to its type. Under a preset the name
+        may come from the payload (``protocols.VERCEL_UI`` routes by its ``type`` field),
+        and events with nothing to parse (``data: [DONE]``) are skipped.
+
+        Events whose name the mapping lacks are skipped, or, with ``strict=True``, raise
+        `EventParseError`, as data that is not JSON or does not validate does. The error
+        names the event; the stream is untouched, so iterating again goes on after it.
+
+        ```python
+        class Delta(pydantic.BaseModel):
+            type: str
+            delta: dict[str, str]
+
+        with connect_sse(client, "POST", url, json=body, protocol=protocols.ANTHROPIC) as source:
+            for delta in source.iter_parsed({"content_block_delta": Delta}):
+                print(delta.delta.get("text", ""), end="")
+        ```
+        """
+        parser = Parser(types, strict, self._protocol)
+        return self._parsed(parser)
+
+    def _parsed(self, parser: Parser) -> Generator[Any, None, None]:
+        for sse in self.iter_sse():
+            value = parser.parse(sse)
+            if value is not SKIP:
+                yield value
+
+    @overload
+    def aiter_parsed(self, types: Type[T], *, strict: bool = ...) -> AsyncIterator[T]: ...
+
+    @overload
+    def aiter_parsed(self, types: Any = ..., *, strict: bool = ...) -> AsyncIterator[Any]: ...
+
+    def aiter_parsed(self, types: Any = None, *, strict: bool = False) -> AsyncIterator[Any]:
+        """The async twin of `iter_parsed`."""
+        parser = Parser(types, strict, self._protocol)
+        return self._aparsed(parser)
+
+    async def _aparsed(self, parser: Parser) -> AsyncGenerator[Any, None]:
+        async for sse in self.aiter_sse():
+            value = parser.parse(sse)
+            if value is not SKIP:
+                yield value
 
     def close(self) -> None:
         """Stop reading: end the iteration and close the connection.
@@ -162,6 +237,7 @@ def source_for_request(
     max_event_size: Optional[int],
     hooks: Hooks,
     options: Dict[str, Any],
+    protocol: Optional[Protocol] = None,
 ) -> EventSource[Any]:
     """The `EventSource` that `connect_sse` and `aconnect_sse` yield, not yet connected."""
     if not isinstance(reconnect, (bool, Reconnect)):
@@ -176,9 +252,10 @@ def source_for_request(
         )
     policy = None if reconnect is False else Reconnect() if reconnect is True else reconnect
     source: EventSource[Any] = EventSource.__new__(EventSource)
-    source._begin(
-        StreamState(lib, hooks, policy, max_event_size=max_event_size, plan=plan, method=method, last_event_id=start_id)
+    stream = StreamState(
+        lib, hooks, policy, max_event_size=max_event_size, plan=plan, method=method, last_event_id=start_id
     )
+    source._begin(stream, protocol)
     return source
 
 
