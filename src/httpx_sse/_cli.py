@@ -23,16 +23,17 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import httpx
 
 from ._api import connect_sse
-from ._exceptions import SSEError, StreamStalled
+from ._exceptions import SSEError, StreamError, StreamStalled
 from ._lifecycle import IDEMPOTENT_METHODS, StreamFailure
 from ._reconnect import Reconnect
 from ._terminal import PROG, Printer, escape, library_notices, notice, wants_colour
 from ._version import __version__, compiled_note
+from .protocols import PRESETS
 
 DEFAULT_READ_TIMEOUT = 60.0  # servers that keep streams alive ping well within this
 
 EXIT_CODES = """exit codes (curl's where curl has one):
-  0   the stream ended (or --max-events were read, or the --until event came)
+  0   the stream ended (or --max-events were read, or the --until or --protocol end came)
   1   unsupported protocol
   2   bad option
   3   malformed URL
@@ -40,7 +41,7 @@ EXIT_CODES = """exit codes (curl's where curl has one):
   6   could not resolve the host
   7   could not connect (to the host, or to the proxy)
   18  the stream was cut short (not reconnecting)
-  22  the server answered with an error or with something that is not an event stream
+  22  the server answered with an error (or sent one inside the stream), or not with an event stream
   26  could not read a file given with @
   28  timed out (--connect-timeout, --timeout, --max-time)
   35  TLS handshake failed
@@ -114,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--last-event-id", metavar="ID", help="resume after this event ID (sends Last-Event-ID)")
     add("--max-events", type=int, metavar="N", help="exit after N events")
     add("--until", metavar="DATA", help="exit after the event whose data is DATA (as [DONE] ends an LLM answer)")
+    add(
+        "--protocol",
+        choices=sorted(PRESETS),
+        metavar="NAME",
+        help="read by a protocol's rules: its end, its pings, its in-band errors, how it resumes "
+        f"({', '.join(sorted(PRESETS))})",
+    )
     add("--max-event-size", type=int, metavar="BYTES", help="the most one event may hold (default 64 MiB)")
     add(
         "--timeout",
@@ -302,19 +310,29 @@ def tail(args: argparse.Namespace, url: str) -> int:
         if args.include or args.verbose:
             show_response(response, "< " if args.verbose else "")
 
+    preset = None if args.protocol is None else PRESETS[args.protocol]
+    if args.until is not None:
+        awaited: Optional[str] = f"the event --until {args.until!r} waits for"
+    elif preset is not None and preset.until is not None:
+        awaited = f"its terminal event (--protocol {preset.name})"
+    else:
+        awaited = None
+
     def on_error(failure: StreamFailure) -> None:
         if failure.error is None and not args.reconnect:
             # A stream that ends cleanly is done, as curl is when a body ends, ids or not
             # (a server that ignores Last-Event-ID would send the same events forever);
             # unless the answer is not complete yet.
-            if args.until is None:
+            if awaited is None:
                 if failure.last_event_id and not args.silent:
                     notice(f"the server ended the stream (--reconnect resumes it after id {failure.last_event_id!r})")
                 raise CleanEnd
-            if not failure.last_event_id:
-                raise SSEError(f"the stream ended before the event --until {args.until!r} waits for: cut short")
-        if failure.last_event_id or args.reconnect:
-            return  # something to resume, or asked to reconnect anyway
+            if not failure.last_event_id and (preset is None or preset.resume is None):
+                raise SSEError(f"the stream ended before {awaited}: cut short")
+        if isinstance(failure.error, StreamError) and failure.error.retryable:
+            return  # the server said it did not serve the request (an overload): safe to send again
+        if failure.last_event_id or args.reconnect or (preset is not None and preset.resume is not None):
+            return  # something to resume (the preset's resume= decides how), or asked to reconnect anyway
         if opened and not safe_to_send_again:
             raise SSEError(
                 f"not sending the {method} again after {failure.reason}: the server took it and the stream set "
@@ -336,6 +354,7 @@ def tail(args: argparse.Namespace, url: str) -> int:
                     on_error=on_error,
                     on_open=on_open,
                     until=None if args.until is None else (lambda event: event.data == args.until),
+                    protocol=preset,
                     **({} if args.max_event_size is None else {"max_event_size": args.max_event_size}),
                 ) as source:
                     for event in source:
@@ -384,6 +403,8 @@ def classify(error: BaseException, url: str, proxy: Optional[str]) -> Failed:
     if isinstance(error, MaxTime):
         return Failed(28, "--max-time reached")
     if isinstance(error, SSEError):
+        if isinstance(error, StreamError):
+            return Failed(22, f"the server sent an error inside the stream: {text}")
         if isinstance(error, StreamStalled):
             return Failed(28, text)
         if "max_event_size" in text:
