@@ -20,7 +20,7 @@ from .servers import run_uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 # The README and the documentation pages: every example a user can copy runs here.
-TESTED_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TESTED_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 TEXT = "\n".join(path.read_text() for path in TESTED_FILES)
 BLOCKS: List[str] = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 
@@ -103,6 +103,11 @@ def test_readme_example_runs(
         assert output == ["You asked: hello"]  # half from the POST, the rest from the resume request
     elif "localhost:8002/replaying" in BLOCKS[index]:
         assert output == [str([f"event {n}" for n in range(1, 6)])]  # each once, though sent again
+    elif "protocols.Protocol(" in BLOCKS[index]:
+        assert output == [
+            "Protocol('anthropic': until, errors) Protocol('my-feed': until) "
+            "['a2a', 'anthropic', 'gemini', 'graphql-sse', 'mcp', 'openai-chat', 'openai-responses', 'vercel-ui']"
+        ]
     elif "localhost:8000" in BLOCKS[index]:
         # The original README's server: the numbers 1 to 5, as "message" events.
         assert [line.split()[:2] for line in output] == [["message", str(n)] for n in range(1, 6)]
