@@ -75,6 +75,7 @@ def connect(state: StreamState) -> Generator[Command, Any, None]:
     request = state.request()
     try:
         state.response = state.latest = yield Send(request)
+        state.telemetry.answered(state.response)
     except state.lib.retryable as error:
         state.pending_failure = state.send_failed(error, request)
     except SSEError as error:
@@ -82,6 +83,17 @@ def connect(state: StreamState) -> Generator[Command, Any, None]:
 
 
 def steps(state: StreamState) -> Generator[Command, Any, None]:
+    """The whole stream: connections, reads, waits and hooks, until it is done."""
+    try:
+        yield from _steps(state)
+    except Exception as error:
+        state.finish(error)
+        raise
+    finally:
+        state.finish()  # returned, or closed (GeneratorExit: the iteration was closed or collected)
+
+
+def _steps(state: StreamState) -> Generator[Command, Any, None]:
     life = state.life
     hooks = state.hooks
     while not life.finished:
@@ -206,7 +218,8 @@ def perform(state: StreamState, plan: Generator[Command, Any, None]) -> Generato
                         state.handing = None
             elif isinstance(command, Send):
                 client: Any = state.client
-                result = client.send(command.request, stream=True, **state.send_options)
+                with state.telemetry.sending(command.request):
+                    result = client.send(command.request, stream=True, **state.send_options)
             elif isinstance(command, Hook):
                 result = call_sync(command.hook, command.argument)
             elif isinstance(command, Sleep):
@@ -306,7 +319,8 @@ async def aperform(state: StreamState, plan: Generator[Command, Any, None]) -> A
                         state.handing = None
             elif isinstance(command, Send):
                 client = state.client
-                result = await client.send(command.request, stream=True, **state.send_options)
+                with state.telemetry.sending(command.request):
+                    result = await client.send(command.request, stream=True, **state.send_options)
             elif isinstance(command, Hook):
                 result = await call_async(command.hook, command.argument)
             elif isinstance(command, Sleep):

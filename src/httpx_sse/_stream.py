@@ -29,6 +29,7 @@ from ._reconnect import Reconnect
 from ._request import RequestPlan
 from ._resume import Resumption
 from ._stats import StreamStats, Tally
+from ._telemetry import Telemetry
 from ._watchdog import Watchdog
 
 __all__ = ["StreamState"]
@@ -81,6 +82,9 @@ class StreamState:
         self.watchdog = Watchdog.of(hooks, lib, _clock)
         self.gate = EventGate(self.decoder, hooks)
         self.tally = Tally()
+        self.telemetry = Telemetry()
+        if response is not None:
+            self.telemetry.start(request_of(response), self)
         self.clock = _clock
         self._events_at_open = 0  # the decoder's count when this connection opened
         self.resumption = Resumption(hooks.resume, lib, self.life)
@@ -139,6 +143,7 @@ class StreamState:
             request = self.plan.build(self.decoder.last_event_id)
         if self.tally.first_sent_at is None:
             self.tally.first_sent_at = _clock()
+            self.telemetry.start(request, self)
         if self.watchdog is not None:
             self.watchdog.sent(request)
         return request
@@ -272,6 +277,7 @@ class StreamState:
     def wait(self, failure: StreamFailure, chosen: object) -> float:
         wait = self.life.wait_for(failure, chosen)
         self.decoder.close()
+        self.telemetry.reconnecting(failure, wait)
         return wait
 
     # -- stopping from elsewhere --------------------------------------------------------
@@ -280,6 +286,13 @@ class StreamState:
         """close() or aclose() was called: the loops end at their next step."""
         self.tally.ended("closed")
         self.stopping.set()
+        self.telemetry.finish(self)
+
+    def finish(self, error: Optional[BaseException] = None) -> None:
+        """The stream's plan is over (returned, raised ``error``, or was closed)."""
+        if error is not None:
+            self.tally.ended("error")
+        self.telemetry.finish(self, error)
 
     def interrupt(self) -> None:
         """Wake a read blocked on the open connection, from outside the loop reading it."""
