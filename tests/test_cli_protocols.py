@@ -92,3 +92,15 @@ def test_mcp_resumes_with_a_get() -> None:
 def test_an_unknown_protocol_is_a_usage_error() -> None:
     result = run("http://127.0.0.1:1/", "--protocol", "nope")
     assert result.returncode == 2 and "anthropic" in result.stderr
+
+
+def test_verbose_ends_with_a_summary_line() -> None:
+    with ScriptedServer(lambda index, seen: Reply(body=ANSWER, then="silent")) as server:
+        terminal = run(server.url, "--json", "{}", "--protocol", "anthropic", "-v", timeout=10)
+    with ScriptedServer(lambda index, seen: Reply(body=b"data: a\n\ndata: b\n\n")) as server:
+        closed = run(server.url, "-v", timeout=10)
+    last = terminal.stderr.splitlines()[-1]
+    assert last.startswith("* 4 events, 0 reconnects, first after ") and last.endswith(", ended: terminal"), last
+    assert "longest gap" in last
+    assert closed.returncode == 0 and closed.stderr.splitlines()[-1].startswith("* 2 events, 0 reconnects, first")
+    assert closed.stderr.splitlines()[-1].endswith("ended: closed")

@@ -108,6 +108,8 @@ def test_readme_example_runs(
             "Protocol('anthropic': until, errors) Protocol('my-feed': until) "
             "['a2a', 'anthropic', 'gemini', 'graphql-sse', 'mcp', 'openai-chat', 'openai-responses', 'vercel-ui']"
         ]
+    elif "SSEInstrumentor" in BLOCKS[index]:
+        assert output == ["SSE GET 10 4 no_content", "['sse.reconnect']"]
     elif "localhost:8000" in BLOCKS[index]:
         # The original README's server: the numbers 1 to 5, as "message" events.
         assert [line.split()[:2] for line in output] == [["message", str(n)] for n in range(1, 6)]

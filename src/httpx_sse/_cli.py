@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import http.cookiejar
 import inspect
 import math
@@ -26,6 +27,7 @@ from ._api import connect_sse
 from ._exceptions import SSEError, StreamError, StreamStalled
 from ._lifecycle import IDEMPOTENT_METHODS, StreamFailure
 from ._reconnect import Reconnect
+from ._stats import StreamStats
 from ._terminal import PROG, Printer, escape, library_notices, notice, wants_colour
 from ._version import __version__, compiled_note
 from .protocols import PRESETS
@@ -357,17 +359,41 @@ def tail(args: argparse.Namespace, url: str) -> int:
                     protocol=preset,
                     **({} if args.max_event_size is None else {"max_event_size": args.max_event_size}),
                 ) as source:
-                    for event in source:
-                        printer(event)
-                        count += 1
-                        if args.max_events is not None and count >= args.max_events:
-                            break
-                    else:
-                        if source.response.status_code == 204 and not args.silent:
-                            notice("the server answered 204 No Content: the stream is over")
+                    why = None  # how the command, not the library, ended the stream
+                    try:
+                        for event in source:
+                            printer(event)
+                            count += 1
+                            if args.max_events is not None and count >= args.max_events:
+                                break
+                        else:
+                            if source.response.status_code == 204 and not args.silent:
+                                notice("the server answered 204 No Content: the stream is over")
+                    except CleanEnd:
+                        why = "closed"  # the server ended it, and the command stops there
+                        raise
+                    finally:
+                        if args.verbose:
+                            summary = source.stats
+                            if why is not None or summary.end is None:  # or stopped here: --max-events, Ctrl-C
+                                summary = dataclasses.replace(summary, end=why or "stopped")
+                            sys.stderr.write(f"* {summarize(summary)}\n")
             except CleanEnd:
                 pass
     return 0
+
+
+def summarize(stats: StreamStats) -> str:
+    """-v's last line: what the stream did, and why it ended."""
+
+    def plural(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    first = "no event" if stats.time_to_first_event is None else f"first after {stats.time_to_first_event:.3f}s"
+    return (
+        f"{plural(stats.events, 'event')}, {plural(stats.reconnects, 'reconnect')}, {first}, "
+        f"longest gap {stats.longest_gap:.3f}s, ended: {stats.end}"
+    )
 
 
 @contextlib.contextmanager
