@@ -5,6 +5,8 @@
   (`Connection`: status, headers, events, chunking, a drop, a stall, a ``Retry-After``),
   and which records each request it received.
 - `no_waiting`: records the waits of reconnecting clients instead of sleeping them.
+- `check_transport`: whether an HTTP stack (a client with its transport) is fit for event
+  streams, property by property (`TransportReport`), against a loopback server.
 
 ```python
 server = MockSSEServer(Connection(events=[ServerSentEvent(data="hi", id="1")], then="drop"))
@@ -27,9 +29,18 @@ import anyio
 import httpx
 
 from . import _loops
+from ._fitness import TransportCheck, TransportReport, check_transport
 from ._models import ServerSentEvent, SSEComment
 
-__all__ = ["Connection", "MockSSEServer", "encode", "no_waiting"]
+__all__ = [
+    "Connection",
+    "MockSSEServer",
+    "TransportCheck",
+    "TransportReport",
+    "check_transport",
+    "encode",
+    "no_waiting",
+]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
