@@ -127,3 +127,41 @@ def test_a_transport_that_never_closes_fails_the_leaving_property() -> None:
             response.close()
         KEPT.clear()
     assert verdicts(report)[3] is False and "still writing" in report.checks[3].detail
+
+
+def test_our_lifecycle_works_unchanged_over_httpx_aiohttp() -> None:
+    import anyio
+
+    from httpx_sse import Reconnect, StreamStalled, aconnect_sse
+
+    from .servers import Reply, ScriptedServer, Seen
+
+    httpx_aiohttp = pytest.importorskip("httpx_aiohttp")
+
+    def script(index: int, seen: Seen) -> Reply:
+        if index == 0:
+            return Reply(body=b"id: 1\ndata: a\n\n", then="silent")  # stalls: idle_timeout reconnects
+        if index == 1:
+            return Reply(body=b"id: 2\ndata: b\n\n", then="reset")  # drops: resumed after id 2
+        return Reply(body=b"id: 3\ndata: c\n\nid: 4\ndata: [DONE]\n\n", then="silent")  # until= ends it
+
+    failures: List[Any] = []
+
+    async def main(url: str) -> List[str]:
+        async with httpx_aiohttp.HttpxAiohttpClient() as client:
+            async with aconnect_sse(
+                client,
+                "GET",
+                url,
+                reconnect=Reconnect(initial_delay=0.01, jitter=0.0),
+                idle_timeout=0.3,
+                until=lambda sse: sse.data == "[DONE]",
+                on_error=failures.append,
+            ) as source:
+                return [sse.data async for sse in source]
+
+    with ScriptedServer(script) as server:
+        events = anyio.run(main, server.url)
+        assert server.last_event_ids == [None, "1", "2"]
+    assert events == ["a", "b", "c", "[DONE]"]
+    assert isinstance(failures[0].error, StreamStalled) and failures[1].last_event_id == "2"
