@@ -58,9 +58,15 @@ def interruptible(command: list[str]) -> subprocess.Popen[str]:
 def test_a_huge_retry_does_not_crash_the_command(server: str) -> None:
     # The stream ends after two events: with --reconnect the next wait is the server's (capped) retry.
     process = interruptible([*COMMAND, f"{server}/hostile", "--reconnect"])
-    time.sleep(2)
+    assert process.stderr is not None
+    waiting = ""
+    while "reconnecting in" not in waiting:  # it is waiting (however slow the machine is today)
+        line = process.stderr.readline()
+        assert line, "the command ended before it waited to reconnect"
+        waiting += line
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=10)
+    stderr = waiting + stderr
     assert "Traceback" not in stderr and "OverflowError" not in stderr, stderr
     assert stdout.splitlines()[1] == "message id=8 retry=" + "9" * 400 + ": huge retry"
     assert "reconnecting in 86400.000s" in stderr

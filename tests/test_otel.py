@@ -226,7 +226,13 @@ def test_url_full_carries_no_secret(url: str, expected: str) -> None:
 def test_the_instrumentor_follows_the_conventions() -> None:
     from importlib.metadata import entry_points
 
-    found: Tuple[Any, ...] = tuple(entry_points(group="opentelemetry_instrumentor"))
+    points: Any = entry_points()
+    # Python 3.9's entry_points() is a dict by group; 3.10 and later select by keyword.
+    found: Tuple[Any, ...] = tuple(
+        points.select(group="opentelemetry_instrumentor")
+        if hasattr(points, "select")
+        else points.get("opentelemetry_instrumentor", ())
+    )
     assert any(point.name == "httpx_sse" and point.load() is SSEInstrumentor for point in found)
     assert SSEInstrumentor().instrumentation_dependencies() == ("httpx >= 0.25",)
     assert SSEInstrumentor() is SSEInstrumentor()  # one instance, as BaseInstrumentor makes it
