@@ -27,7 +27,13 @@ RECONNECT = Reconnect(initial_delay=0.01, jitter=0.0, max_attempts=4)
 
 @dataclass(frozen=True)
 class TransportCheck:
-    """One property: its name, whether it holds, and what was measured."""
+    """One property: its name, whether it holds, and what was measured.
+
+    ```python
+    for check in check_transport(httpx.Client).checks:
+        print("ok" if check.passed else "FAIL", check.name, check.detail)
+    ```
+    """
 
     name: str
     passed: bool
