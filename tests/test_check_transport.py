@@ -61,7 +61,7 @@ class Deadline(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._inner.handle_request(request)
-        limit = time.monotonic() + 0.8
+        limit = time.monotonic() + 1.0  # past the 0.8 s paced stream, short of the 1.2 s slow one
         inner = response.stream
 
         class Stream(httpx.SyncByteStream):
