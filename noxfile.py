@@ -18,13 +18,13 @@ PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole suite on one Python (httpx2 rows too, where httpx2 installs: 3.11+)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,aiohttp]")
     session.run("pytest", "-q", "-x", *session.posargs)
 
 
 @nox.session(python="3.9")
 def oldest_httpx(session: nox.Session) -> None:
-    """The oldest httpx we claim (0.25), on the oldest Python."""
+    """The oldest httpx we claim (0.25), on the oldest Python (without httpx-aiohttp, which needs 0.27)."""
     session.install("-e", ".[test]", "httpx==0.25.*")
     session.run("python", "-c", "import httpx; assert httpx.__version__.startswith('0.25'), httpx.__version__")
     session.run("pytest", "-q", "-x", *session.posargs)
