@@ -86,42 +86,69 @@ def _options(**given: Any) -> Dict[str, Any]:
     return {"timeout": READ_TIMEOUT, **given}
 
 
+class _Reading:
+    """One read of a stream, as the sync and async loops below share it."""
+
+    def __init__(self, limit: Optional[int], server: LoopbackServer) -> None:
+        self.outcome = _Outcome()
+        self._limit = limit
+        self._server = server
+        self._start = time.monotonic()
+
+    def arrived(self, event_id: str) -> bool:
+        """An event came; whether to leave the stream now."""
+        self.outcome.arrivals.append((event_id, time.monotonic()))
+        return self._limit is not None and len(self.outcome.arrivals) >= self._limit
+
+    def left(self, error: Optional[BaseException]) -> None:
+        outcome = self.outcome
+        outcome.error = error
+        outcome.ended_at = time.monotonic()
+        outcome.took = outcome.ended_at - self._start
+
+    def lingering(self) -> bool:
+        """After leaving a stream early, the client stays open while the server may not yet
+        have seen the connection close: only leaving the stream may close it."""
+        outcome = self.outcome
+        return (
+            self._limit is not None
+            and self._server.log.gone_at is None
+            and time.monotonic() < outcome.ended_at + LINGER
+        )
+
+
 def _read(client: Any, url: str, limit: Optional[int], options: Dict[str, Any], server: LoopbackServer) -> _Outcome:
-    outcome = _Outcome()
-    start = time.monotonic()
+    reading = _Reading(limit, server)
+    error: Optional[BaseException] = None
     try:
         with connect_sse(client, "GET", url, **options) as source:
             for sse in source:
-                outcome.arrivals.append((sse.id, time.monotonic()))
-                if limit is not None and len(outcome.arrivals) >= limit:
+                if reading.arrived(sse.id):
                     break
-    except Exception as error:
-        outcome.error = error
-    outcome.ended_at = time.monotonic()
-    outcome.took = outcome.ended_at - start
-    while limit is not None and server.log.gone_at is None and time.monotonic() < outcome.ended_at + LINGER:
-        time.sleep(0.02)  # the client is still open: only leaving the stream may close it
-    return outcome
+    except Exception as failed:
+        error = failed
+    reading.left(error)
+    while reading.lingering():
+        time.sleep(0.02)
+    return reading.outcome
 
 
 async def _aread(
     client: Any, url: str, limit: Optional[int], options: Dict[str, Any], server: LoopbackServer
 ) -> _Outcome:
-    outcome = _Outcome()
-    start = time.monotonic()
+    reading = _Reading(limit, server)
+    error: Optional[BaseException] = None
     try:
         async with aconnect_sse(client, "GET", url, **options) as source:
             async for sse in source:
-                outcome.arrivals.append((sse.id, time.monotonic()))
-                if limit is not None and len(outcome.arrivals) >= limit:
+                if reading.arrived(sse.id):
                     break
-    except Exception as error:
-        outcome.error = error
-    outcome.ended_at = time.monotonic()
-    outcome.took = outcome.ended_at - start
-    while limit is not None and server.log.gone_at is None and time.monotonic() < outcome.ended_at + LINGER:
+    except Exception as failed:
+        error = failed
+    reading.left(error)
+    while reading.lingering():
         await anyio.sleep(0.02)
-    return outcome
+    return reading.outcome
 
 
 #: Each check: the path it reads, the read's limit and options, and how to judge what came.
