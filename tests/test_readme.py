@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -66,6 +67,8 @@ def test_readme_example_runs(
     code = BLOCKS[index]
     if "import httpx2" in code and not HAS_HTTPX2:
         pytest.skip("httpx2 is not installed (it needs Python 3.11 or newer)")
+    if "import httpx_aiohttp" in code and importlib.util.find_spec("httpx_aiohttp") is None:
+        pytest.skip("httpx-aiohttp is not installed (the aiohttp extra; it needs httpx 0.27 or newer)")
     code = code.replace("http://localhost:8000", example_server).replace("http://localhost:8001", resumable_server)
     code = code.replace("http://localhost:8002", llm_server)
     if "def test_" in code:  # a test, as a user would write it: run it with pytest
@@ -108,6 +111,10 @@ def test_readme_example_runs(
             "Protocol('anthropic': until, errors) Protocol('my-feed': until) "
             "['a2a', 'anthropic', 'gemini', 'graphql-sse', 'mcp', 'openai-chat', 'openai-responses', 'vercel-ui']"
         ]
+    elif "HttpxAiohttpClient" in BLOCKS[index]:
+        assert output == [str([5] * 10)]  # ten streams on one shared client, each read whole
+    elif "check_transport(" in BLOCKS[index]:
+        assert output[0] == "httpx.Client (HTTPTransport): fit for event streams" and len(output) == 7
     elif "SSEInstrumentor" in BLOCKS[index]:
         assert output == ["SSE GET 10 4 no_content", "['sse.reconnect']"]
     elif "localhost:8000" in BLOCKS[index]:
