@@ -380,3 +380,25 @@ def test_every_preset_is_named_and_survives_any_value() -> None:
                 for function in (preset.until, preset.progress, preset.errors, preset.cursor, preset.kind):
                     if function is not None:
                         function(sse)
+
+
+def test_a_preset_parses_each_event_once_and_never_mixes_two_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from httpx_sse import ServerSentEvent
+    from httpx_sse.protocols import _base
+
+    calls: List[str] = []
+    real = _base.json.loads
+
+    def counting(text: str) -> Any:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(_base.json, "loads", counting)
+    working = ServerSentEvent(data=json.dumps({"jsonrpc": "2.0", "result": status("TASK_STATE_WORKING")}))
+    done = ServerSentEvent(data=json.dumps({"jsonrpc": "2.0", "result": status("TASK_STATE_COMPLETED")}))
+    preset = protocols.A2A
+    assert preset.until and preset.errors and preset.cursor and preset.kind
+    for sse, ends in ((working, False), (done, True), (working, False), (done, True)):
+        assert preset.until(sse) is ends and preset.errors(sse) is None
+        assert preset.cursor(sse) == "t1" and preset.kind(sse) == "statusUpdate"
+    assert len(calls) == 4  # once per event handed in, however many functions asked

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import httpx
 
@@ -61,12 +61,26 @@ def payload(sse: ServerSentEvent) -> Dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+#: The last event parsed and its value: a preset's functions (until, progress, errors, cursor,
+#: kind) each ask for the same event's data in turn, and it is parsed once. A memo, not state:
+#: it is checked by identity and replaced whole, so streams and threads that share a preset
+#: only ever miss it, never get another event's value.
+_last_parsed: Tuple[Optional[ServerSentEvent], Any] = (None, None)
+
+
 def json_of(sse: ServerSentEvent) -> Any:
-    """The event's data as JSON, or ``None`` when it is not JSON."""
+    """The event's data as JSON, or ``None`` when it is not JSON (read it, do not change it:
+    the value is shared by the functions that ask for the same event)."""
+    global _last_parsed
+    last_event, last_value = _last_parsed
+    if last_event is sse:
+        return last_value
     try:
-        return json.loads(sse.data)
+        value = json.loads(sse.data)
     except (ValueError, RecursionError):  # not JSON, or nested past what the parser can follow
-        return None
+        value = None
+    _last_parsed = (sse, value)
+    return value
 
 
 def field(value: object, *keys: str) -> Any:
